@@ -1,0 +1,53 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from carecenter.models import (
+    District,
+    LeadingGroupMember,
+    RoleAssignment,
+    Station,
+    User,
+)
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+class LeadingGroupInline(admin.TabularInline):
+    model = LeadingGroupMember
+    extra = 0
+
+
+@admin.register(Station)
+class StationAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "district", "kind", "service_phone", "is_active"]
+    list_filter = ["district", "kind", "is_active"]
+    search_fields = ["code", "name", "address"]
+    list_select_related = ["district"]
+    inlines = [LeadingGroupInline]
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 0
+    autocomplete_fields = ["district", "station"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    fieldsets = (*DjangoUserAdmin.fieldsets, (_("Contact"), {"fields": ["phone"]}))
+    list_display = ["username", "first_name", "last_name", "is_active", "last_login"]
+    inlines = [RoleAssignmentInline]
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "district", "station", "created_at"]
+    list_filter = ["role", "district", "station"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    list_select_related = ["user", "district", "station"]
+    autocomplete_fields = ["user", "district", "station"]

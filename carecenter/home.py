@@ -1,0 +1,63 @@
+"""The counts on a station's home page ("today at the station").
+
+Each app registers counters with ``@home_counter``. A counter takes the stations
+being shown (an already scoped queryset) and returns ``{station_id: number}``
+from one grouped query, so a district of 50 stations costs one query a counter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet
+
+
+@dataclass(frozen=True)
+class Counter:
+    key: str
+    label: str
+    func: Callable[[QuerySet], dict[int, int]]
+    url_name: str = ""
+    warn: bool = False  # a non-zero figure needs attention
+
+
+_counters: list[Counter] = []
+
+
+def home_counter(key: str, label, *, url_name: str = "", warn: bool = False):
+    def register(func):
+        if not any(c.key == key for c in _counters):
+            _counters.append(Counter(key, label, func, url_name, warn))
+        return func
+
+    return register
+
+
+def counters() -> list[Counter]:
+    return list(_counters)
+
+
+def counts_for(stations: QuerySet) -> dict[int, dict[str, int]]:
+    """``{station_id: {counter key: number}}`` for every registered counter."""
+    result: dict[int, dict[str, int]] = {
+        s: {} for s in stations.values_list("pk", flat=True)
+    }
+    for counter in _counters:
+        figures = counter.func(stations)
+        for station_id in result:
+            result[station_id][counter.key] = figures.get(station_id, 0)
+    return result
+
+
+def count_by_station(
+    queryset: QuerySet, station_field: str = "station", *, distinct: str = "pk"
+) -> dict[int, int]:
+    """One ``GROUP BY station`` over ``queryset``, counting distinct ``distinct``."""
+    rows = (
+        queryset.order_by()
+        .values(station_field)
+        .annotate(n=Count(distinct, distinct=distinct != "pk"))
+        .values_list(station_field, "n")
+    )
+    return dict(rows)

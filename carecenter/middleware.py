@@ -1,0 +1,54 @@
+"""Session lifetime and caching rules for pages that show personal data."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.translation import gettext as _
+
+_STARTED = "_carecenter_session_started"
+_SEEN = "_carecenter_session_seen"
+
+
+class SessionTimeoutMiddleware:
+    """End a session when idle too long or open too long (see settings)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = time.time()
+            started = request.session.setdefault(_STARTED, now)
+            seen = request.session.get(_SEEN, now)
+            idle = settings.SESSION_IDLE_TIMEOUT.total_seconds()
+            absolute = settings.SESSION_ABSOLUTE_TIMEOUT.total_seconds()
+            if now - seen > idle or now - started > absolute:
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return self.get_response(request)
+                messages.info(
+                    request, _("Your session has expired. Please sign in again.")
+                )
+                return redirect_to_login(request.get_full_path())
+            request.session[_SEEN] = now
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Forbid caching of every page served to a signed-in user (personal data)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            add_never_cache_headers(response)
+            patch_cache_control(response, no_store=True, private=True)
+        return response

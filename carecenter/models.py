@@ -1,0 +1,285 @@
+"""Districts, stations, users and their roles: the core every other app builds on."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import pghistory
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    """PRODUCT.md, "Who uses it". A user may hold several roles."""
+
+    ADMINISTRATOR = "administrator", _("Administrator")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    MANAGER = "manager", _("Station manager")
+    STAFF = "staff", _("Station staff")
+    VOLUNTEER = "volunteer", _("Volunteer")
+
+
+#: Roles bound to one station; the supervisor is bound to a district.
+STATION_ROLES = (Role.MANAGER, Role.STAFF, Role.VOLUNTEER)
+
+
+@pghistory.track()
+class District(models.Model):
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StationKind(models.TextChoices):
+    VILLAGE = "village", _("Village")
+    COMMUNITY = "community", _("Urban community")
+
+
+class StationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from carecenter.scoping import visible_to
+
+        return visible_to(user, self)
+
+
+@pghistory.track()
+class Station(models.Model):
+    """A community home-care service station (PRODUCT.md, "Stations")."""
+
+    district = models.ForeignKey(
+        District,
+        on_delete=models.PROTECT,
+        related_name="stations",
+        verbose_name=_("district"),
+    )
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(
+        _("kind"),
+        max_length=16,
+        choices=StationKind.choices,
+        default=StationKind.COMMUNITY,
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    service_phone = models.CharField(_("service phone"), max_length=32, blank=True)
+    building_area = models.DecimalField(
+        _("building area (m²)"),
+        max_digits=8,
+        decimal_places=1,
+        default=0,
+        validators=[MinValueValidator(0)],
+    )
+    has_day_care_room = models.BooleanField(_("day-care room"), default=False)
+    has_pantry = models.BooleanField(_("pantry"), default=False)
+    has_medical_room = models.BooleanField(_("medical room"), default=False)
+    has_entertainment_room = models.BooleanField(_("entertainment room"), default=False)
+    has_studio = models.BooleanField(_("studio / activity room"), default=False)
+    has_outdoor_fitness = models.BooleanField(
+        _("outdoor fitness facilities"), default=False
+    )
+    has_catering_hygiene_certificate = models.BooleanField(
+        _("catering hygiene certificate"), default=False
+    )
+    public_welfare_posts = models.PositiveSmallIntegerField(
+        _("public-welfare posts"), default=0
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = StationQuerySet.as_manager()
+
+    #: Scoping: the path from this model to its station (see carecenter.scoping).
+    station_field = ""
+
+    class Meta:
+        ordering = ["district__code", "code"]
+        verbose_name = _("station")
+        verbose_name_plural = _("stations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(building_area__gte=0),
+                name="station_building_area_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("station-detail", args=[self.pk])
+
+    @classmethod
+    def volunteer_scope(cls, user) -> Q:
+        """A volunteer sees the station they volunteer for (its name and phone)."""
+        from carecenter.scoping import scope_of
+
+        return Q(pk__in=scope_of(user).volunteer_station_ids)
+
+    @property
+    def rooms(self) -> list[tuple[str, bool]]:
+        """The five rooms of the facility standard and whether the station has each."""
+        names = [
+            "has_day_care_room",
+            "has_pantry",
+            "has_medical_room",
+            "has_entertainment_room",
+            "has_studio",
+        ]
+        return [(self._meta.get_field(n).verbose_name, getattr(self, n)) for n in names]
+
+
+class LeadingGroupPosition(models.TextChoices):
+    LEADER = "leader", _("Group leader")
+    DEPUTY = "deputy", _("Deputy leader")
+    MEMBER = "member", _("Member")
+
+
+@pghistory.track()
+class LeadingGroupMember(models.Model):
+    """The station's leading group (组长/副组长/成员)."""
+
+    station = models.ForeignKey(
+        Station,
+        on_delete=models.CASCADE,
+        related_name="leading_group",
+        verbose_name=_("station"),
+    )
+    name = models.CharField(_("name"), max_length=50)
+    position = models.CharField(
+        _("position"), max_length=16, choices=LeadingGroupPosition.choices
+    )
+    title = models.CharField(_("title or unit"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+
+    station_field = "station"
+
+    class Meta:
+        ordering = ["station", "position", "name"]
+        verbose_name = _("leading group member")
+        verbose_name_plural = _("leading group members")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_position_display()})"
+
+
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    exclude=["password", "last_login"],
+)
+class User(AbstractUser):
+    """The custom user. Powers come from role assignments, not from Django groups."""
+
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        full = self.get_full_name()
+        return full or self.username
+
+    @cached_property
+    def role_assignments(self) -> list[RoleAssignment]:
+        return list(self.roles.select_related("station", "district"))
+
+    def has_role(self, role: str) -> bool:
+        return any(a.role == role for a in self.role_assignments)
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.is_active and (
+            self.is_superuser or self.has_role(Role.ADMINISTRATOR)
+        )
+
+    # An administrator holds every Django permission, so the admin site and its
+    # model pages open to the role without maintaining permission rows.
+    def has_perm(self, perm, obj=None) -> bool:
+        return self.is_administrator or super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label) -> bool:
+        return self.is_administrator or super().has_module_perms(app_label)
+
+
+@pghistory.track(
+    pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent()
+)
+class RoleAssignment(models.Model):
+    """One role of one user, bound to a district (supervisor) or a station."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="roles", verbose_name=_("user")
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    district = models.ForeignKey(
+        District,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="role_assignments",
+        verbose_name=_("district"),
+    )
+    station = models.ForeignKey(
+        Station,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="role_assignments",
+        verbose_name=_("station"),
+    )
+    created_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            # The shape of each role: supervisors hold a district, station roles a
+            # station, administrators neither.
+            models.CheckConstraint(
+                name="role_assignment_shape",
+                condition=(
+                    Q(
+                        role=Role.ADMINISTRATOR,
+                        district__isnull=True,
+                        station__isnull=True,
+                    )
+                    | Q(
+                        role=Role.SUPERVISOR,
+                        district__isnull=False,
+                        station__isnull=True,
+                    )
+                    | Q(
+                        role__in=STATION_ROLES,
+                        district__isnull=True,
+                        station__isnull=False,
+                    )
+                ),
+                violation_error_message=_(
+                    "A supervisor needs a district, station roles need a station, "
+                    "and an administrator needs neither."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "district", "station"],
+                nulls_distinct=False,
+                name="role_assignment_unique",
+                violation_error_message=_("This user already holds this role here."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.station or self.district
+        return f"{self.user} · {self.get_role_display()}" + (
+            f" · {where}" if where else ""
+        )

@@ -1,0 +1,28 @@
+"""Settings for the test suite: the production settings with test conveniences.
+
+Static files are served unhashed (no ``collectstatic`` before ``live_server``),
+passwords hash fast, cookies travel over the live server's plain HTTP, and tasks
+run eagerly unless a test starts a real worker.
+"""
+
+import os
+
+os.environ.setdefault(
+    "SECRET_KEY", "test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+)
+
+from carecenter.settings import *
+from carecenter.settings import STORAGES
+
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+CELERY_TASK_ALWAYS_EAGER = True
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

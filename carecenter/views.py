@@ -1,0 +1,78 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.generic import ListView
+
+from carecenter import audit, home, queries
+from carecenter.scoping import scope_of
+
+
+@login_required
+def home_page(request):
+    """Today at the station(s) the user works for; a district table for supervisors."""
+    stations = queries.station_list(user=request.user)
+    counts = home.counts_for(stations)
+    scope = scope_of(request.user)
+    rows = [(station, counts.get(station.pk, {})) for station in stations]
+    return render(
+        request,
+        "carecenter/home.html",
+        {
+            "rows": rows,
+            "counters": home.counters(),
+            "overview": scope.everything or bool(scope.supervised_district_ids),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+class StationListView(LoginRequiredMixin, ListView):
+    template_name = "carecenter/station_list.html"
+    context_object_name = "stations"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return queries.station_list(user=self.request.user)
+
+
+@login_required
+def station_detail(request, pk: int):
+    station = queries.station_detail(user=request.user, pk=pk)
+    return render(
+        request,
+        "carecenter/station_detail.html",
+        {
+            "station": station,
+            "leading_group": queries.leading_group(user=request.user, station=station),
+            "history": audit.history_of(station),
+        },
+    )
+
+
+@never_cache
+def healthz(request):
+    """200 when the database answers and the broker (if one is configured) too."""
+    status = {"database": "ok", "broker": "eager"}
+    healthy = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:
+        status["database"] = f"error: {exc.__class__.__name__}"
+        healthy = False
+    if settings.CELERY_BROKER_URL:
+        from carecenter.celery import app
+
+        try:
+            with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
+                conn.ensure_connection(max_retries=1, timeout=2)
+            status["broker"] = "ok"
+        except Exception as exc:
+            status["broker"] = f"error: {exc.__class__.__name__}"
+            healthy = False
+    return JsonResponse(status, status=200 if healthy else 503)
