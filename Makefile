@@ -19,7 +19,7 @@ install: $(VENV)/.installed
 
 # Compiled catalogs are committed; this rebuilds them when gettext is at hand.
 messages: install
-	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv -v 0; fi
+	@if command -v msgfmt >/dev/null; then DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v 0; fi
 
 # After changing user-facing strings: refresh both catalogs, copy English msgids
 # into the English catalog, list what still needs a Chinese translation.
