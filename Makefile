@@ -5,7 +5,6 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-export DJANGO_SETTINGS_MODULE ?= carecenter.settings
 
 .PHONY: run test worker beat install messages catalogs lint db-stop browsers clean
 
