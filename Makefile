@@ -26,9 +26,9 @@ catalogs: install
 	DEBUG=1 $(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete \
 	  --ignore=.venv --ignore=staticfiles --ignore=var --ignore=test-results
 	msgen locale/en/LC_MESSAGES/django.po -o locale/en/LC_MESSAGES/django.po
-	@msgattrib --untranslated --only-fuzzy locale/zh_Hans/LC_MESSAGES/django.po >/dev/null; \
-	  msgattrib --untranslated locale/zh_Hans/LC_MESSAGES/django.po | grep -c '^msgid' | \
-	  xargs -I{} echo "zh_Hans entries still to translate (incl. header): {}"
+	@echo "zh_Hans entries to translate (untranslated, then fuzzy guesses to check):"
+	@msgattrib --untranslated --no-wrap locale/zh_Hans/LC_MESSAGES/django.po | grep '^msgid "..*"' || true
+	@msgattrib --only-fuzzy --no-wrap locale/zh_Hans/LC_MESSAGES/django.po | grep '^msgid "..*"' || true
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v 0
 
 run: install messages

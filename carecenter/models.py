@@ -138,6 +138,19 @@ class Station(models.Model):
         return [(self._meta.get_field(n).verbose_name, getattr(self, n)) for n in names]
 
 
+class StationScoped(models.Model):
+    """Base of every model that belongs to one station (see carecenter.scoping)."""
+
+    station = models.ForeignKey(
+        Station, on_delete=models.PROTECT, related_name="+", verbose_name=_("station")
+    )
+
+    station_field = "station"
+
+    class Meta:
+        abstract = True
+
+
 class LeadingGroupPosition(models.TextChoices):
     LEADER = "leader", _("Group leader")
     DEPUTY = "deputy", _("Deputy leader")

@@ -1,0 +1,281 @@
+"""Eligibility and service tier: the only place these rules live.
+
+PRODUCT.md, "Eligibility and service tier". An elder is a *service object* on a
+date when aged ``service_age``+ on that date and either registered in the
+jurisdiction or living there for at least ``residence_years``. Moved-away and
+deceased elders are never service objects. Service objects fall into exactly
+one tier:
+
+* **free**: three-no and not living in an institution; or aged ``senior_age``+
+  and (key preferential-treatment recipient, model worker, or low-income); or
+  aged ``senior_age``+, extremely poor and disabled;
+* **low-cost**: not free, aged ``senior_age``+, living alone or empty-nest, not
+  fully self-caring (latest Barthel score on or before the date below 100) and
+  in financial difficulty;
+* **paid**: every other service object.
+
+Everyone else is **ineligible**. A manager's override replaces the computed tier,
+except that moved-away and deceased elders stay ineligible whatever it says.
+
+Two forms answer the same question and a property test keeps them equal:
+``evaluate(elder, on=...)`` for one elder with the reasons, and
+``annotate_tier(queryset, on=...)`` for a whole queryset in one SQL statement
+(the monthly voucher issuance runs it over up to a million elders).
+
+Ages: someone has reached age N on ``day`` when born on or before
+``years_before(day, N)``. Someone born on 29 February therefore turns N on
+1 March in a common year, which is also what PostgreSQL's ``age()`` says.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Case as SqlCase
+from django.db.models import (
+    CharField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.utils.translation import gettext_lazy as _
+
+from elders.models import (
+    BarthelAssessment,
+    Category,
+    Elder,
+    EligibilityPolicy,
+    LivingArrangement,
+    Status,
+    Tier,
+)
+
+#: Reason codes, in the API's ``reasons`` list, with their explanations.
+REASONS = {
+    "deceased": _("Deceased"),
+    "moved": _("Moved away"),
+    "under_service_age": _("Younger than the service age"),
+    "not_resident": _("Neither registered here nor resident long enough"),
+    "service_object": _("Service object: of age and registered or resident"),
+    "three_no": _("Three-no and not living in an institution"),
+    "three_no_in_institution": _("Three-no, but living in an institution"),
+    "senior_preferential": _("Senior and a key preferential-treatment recipient"),
+    "senior_model_worker": _("Senior and a model worker"),
+    "senior_low_income": _("Senior and low-income"),
+    "senior_extremely_poor_disabled": _("Senior, extremely poor and disabled"),
+    "low_cost_criteria": _(
+        "Senior, living alone or empty-nest, not fully self-caring, "
+        "in financial difficulty"
+    ),
+    "no_assessment": _("No ability assessment on record, so self-care is presumed"),
+    "paid": _("Service object without free or low-cost grounds"),
+    "override": _("Tier set by the station manager"),
+}
+
+_GONE = (Status.MOVED, Status.DECEASED)
+UNKNOWN = object()  # "read the latest assessment from the database"
+_SENIOR_FREE = {
+    Category.PREFERENTIAL: "senior_preferential",
+    Category.MODEL_WORKER: "senior_model_worker",
+    Category.LOW_INCOME: "senior_low_income",
+}
+
+
+def years_before(day: datetime.date, years: int) -> datetime.date:
+    """The same calendar day ``years`` earlier; 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    service_age: int = 60
+    senior_age: int = 75
+    residence_years: int = 2
+
+    @classmethod
+    def current(cls) -> Thresholds:
+        policy = EligibilityPolicy.current()
+        return cls(policy.service_age, policy.senior_age, policy.residence_years)
+
+
+@dataclass
+class Eligibility:
+    """The answer for one elder on one date."""
+
+    on: datetime.date
+    computed_tier: str
+    tier: str
+    reasons: list[str] = field(default_factory=list)
+    override: dict | None = None
+
+    @property
+    def eligible(self) -> bool:
+        return self.tier != Tier.INELIGIBLE
+
+    def reason_labels(self) -> list[str]:
+        return [str(REASONS[code]) for code in self.reasons]
+
+
+def latest_barthel_total(elder: Elder, on: datetime.date) -> int | None:
+    return (
+        BarthelAssessment.objects.filter(elder=elder, assessed_on__lte=on)
+        .order_by("-assessed_on", "-id")
+        .values_list("total", flat=True)
+        .first()
+    )
+
+
+def evaluate(
+    elder: Elder,
+    *,
+    on: datetime.date,
+    thresholds: Thresholds | None = None,
+    barthel_total: int | object | None = UNKNOWN,
+) -> Eligibility:
+    """The tier of ``elder`` on ``on``, with the reasons that decided it.
+
+    ``barthel_total`` may be passed when already known (``None``: no assessment);
+    otherwise the latest assessment on or before ``on`` is read.
+    """
+    t = thresholds or Thresholds.current()
+    computed, reasons = _computed(elder, on, t, barthel_total)
+    tier = computed
+    override = None
+    if elder.tier_override:
+        override = {
+            "tier": elder.tier_override,
+            "reason": elder.tier_override_reason,
+            "by": elder.tier_override_by.get_username()
+            if elder.tier_override_by
+            else None,
+            "at": elder.tier_override_at,
+        }
+        if elder.status not in _GONE:
+            tier = elder.tier_override
+            reasons = [*reasons, "override"]
+    return Eligibility(
+        on=on, computed_tier=computed, tier=tier, reasons=reasons, override=override
+    )
+
+
+def _computed(elder, on, t: Thresholds, barthel_total) -> tuple[str, list[str]]:
+    if elder.status == Status.DECEASED:
+        return Tier.INELIGIBLE, ["deceased"]
+    if elder.status == Status.MOVED:
+        return Tier.INELIGIBLE, ["moved"]
+    reasons = []
+    if elder.birth_date > years_before(on, t.service_age):
+        reasons.append("under_service_age")
+    resident = elder.hukou_local or (
+        elder.residence_since is not None
+        and elder.residence_since <= years_before(on, t.residence_years)
+    )
+    if not resident:
+        reasons.append("not_resident")
+    if reasons:
+        return Tier.INELIGIBLE, reasons
+
+    reasons = ["service_object"]
+    categories = set(elder.categories)
+    senior = elder.birth_date <= years_before(on, t.senior_age)
+    free = []
+    if Category.THREE_NO in categories:
+        if elder.status == Status.INSTITUTION:
+            reasons.append("three_no_in_institution")
+        else:
+            free.append("three_no")
+    if senior:
+        free += [code for cat, code in _SENIOR_FREE.items() if cat in categories]
+        if {Category.EXTREMELY_POOR, Category.DISABLED} <= categories:
+            free.append("senior_extremely_poor_disabled")
+    if free:
+        return Tier.FREE, reasons + free
+
+    alone = elder.living_arrangement == LivingArrangement.ALONE or elder.empty_nest
+    if senior and alone and elder.financial_difficulty:
+        total = (
+            latest_barthel_total(elder, on)
+            if barthel_total is UNKNOWN
+            else barthel_total
+        )
+        if total is None:
+            return Tier.PAID, [*reasons, "no_assessment", "paid"]
+        if total < 100:
+            return Tier.LOW_COST, [*reasons, "low_cost_criteria"]
+    return Tier.PAID, [*reasons, "paid"]
+
+
+def _computed_tier_sql(*, on: datetime.date, thresholds: Thresholds):
+    """The computed tier as one SQL ``CASE``, and the latest-Barthel subquery it reads.
+
+    Every condition is positive, so a NULL (no residence date, no assessment)
+    never qualifies an elder for a tier.
+    """
+    t = thresholds
+    service_cutoff = years_before(on, t.service_age)
+    senior_cutoff = years_before(on, t.senior_age)
+    residence_cutoff = years_before(on, t.residence_years)
+    latest_barthel = Subquery(
+        BarthelAssessment.objects.filter(elder=OuterRef("pk"), assessed_on__lte=on)
+        .order_by("-assessed_on", "-id")
+        .values("total")[:1]
+    )
+
+    service_object = (
+        Q(status__in=[Status.ACTIVE, Status.INSTITUTION])
+        & Q(birth_date__lte=service_cutoff)
+        & (Q(hukou_local=True) | Q(residence_since__lte=residence_cutoff))
+    )
+    senior = Q(birth_date__lte=senior_cutoff)
+    free = (
+        (Q(categories__contains=[Category.THREE_NO]) & Q(status=Status.ACTIVE))
+        | (senior & Q(categories__overlap=list(_SENIOR_FREE)))
+        | (
+            senior
+            & Q(categories__contains=[Category.EXTREMELY_POOR, Category.DISABLED])
+        )
+    )
+    low_cost = (
+        senior
+        & (Q(living_arrangement=LivingArrangement.ALONE) | Q(empty_nest=True))
+        & Q(financial_difficulty=True)
+        & Q(_latest_barthel__lt=100)
+    )
+    return SqlCase(
+        When(service_object & free, then=Value(Tier.FREE)),
+        When(service_object & low_cost, then=Value(Tier.LOW_COST)),
+        When(service_object, then=Value(Tier.PAID)),
+        default=Value(Tier.INELIGIBLE),
+        output_field=CharField(),
+    ), latest_barthel
+
+
+def annotate_tier(
+    queryset: QuerySet[Elder],
+    *,
+    on: datetime.date,
+    thresholds: Thresholds | None = None,
+) -> QuerySet[Elder]:
+    """``queryset`` with ``computed_tier`` and ``tier`` (override applied) on ``on``:
+
+    One statement, however many elders.
+    """
+    t = thresholds or Thresholds.current()
+    computed, latest_barthel = _computed_tier_sql(on=on, thresholds=t)
+    return queryset.alias(_latest_barthel=latest_barthel).annotate(
+        computed_tier=computed,
+        tier=SqlCase(
+            When(Q(status__in=_GONE), then=Value(Tier.INELIGIBLE)),
+            When(~Q(tier_override=""), then=F("tier_override")),
+            default=F("computed_tier"),
+            output_field=CharField(),
+        ),
+    )

@@ -1,0 +1,417 @@
+"""Elder archives (PRODUCT.md: Elder archives, Needs survey, Ability assessment)."""
+
+from __future__ import annotations
+
+import pghistory
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from carecenter.models import District, StationScoped
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class LivingArrangement(models.TextChoices):
+    ALONE = "alone", _("Lives alone")
+    SPOUSE = "spouse", _("With spouse")
+    CHILDREN = "children", _("With children")
+    OTHER = "other", _("Other")
+
+
+class Category(models.TextChoices):
+    """Special categories of PRODUCT.md; an elder may belong to several."""
+
+    THREE_NO = "three_no", _("Three-no (三无)")
+    EXTREMELY_POOR = "extremely_poor", _("Extremely poor (特困)")
+    LOW_INCOME = "low_income", _("Urban low-income (低保)")
+    DISABLED = "disabled", _("Disabled")
+    MODEL_WORKER = "model_worker", _("Model worker")
+    PREFERENTIAL = "preferential", _("Key preferential-treatment recipient")
+    WIDOWED_CHILDLESS = "widowed_childless", _("Widowed or childless (孤寡)")
+
+
+class Status(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    MOVED = "moved", _("Moved away")
+    INSTITUTION = "institution", _("In a care institution")
+    DECEASED = "deceased", _("Deceased")
+
+
+class HealthStatus(models.TextChoices):
+    GOOD = "good", _("Good")
+    FAIR = "fair", _("Fair")
+    POOR = "poor", _("Poor")
+
+
+class Tier(models.TextChoices):
+    """Service tiers of PRODUCT.md, "Eligibility and service tier"."""
+
+    FREE = "free", _("Free")
+    LOW_COST = "low_cost", _("Low-cost")
+    PAID = "paid", _("Paid")
+    INELIGIBLE = "ineligible", _("Ineligible")
+
+
+class ElderQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from carecenter.scoping import visible_to
+
+        return visible_to(user, self)
+
+
+@pghistory.track()
+class Elder(StationScoped):
+    """One elder's archive (信息档案)."""
+
+    # Denormalised from the station so that a resident ID number can be unique
+    # within a district by a database constraint.
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="+", verbose_name=_("district")
+    )
+    name = models.CharField(_("name"), max_length=50)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
+    birth_date = models.DateField(_("birth date"))
+    id_number = models.CharField(_("resident ID number"), max_length=18)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    hukou_local = models.BooleanField(
+        _("household registered here"),
+        default=True,
+        help_text=_("Registered in the jurisdiction (户籍)."),
+    )
+    residence_since = models.DateField(
+        _("living here since"),
+        null=True,
+        blank=True,
+        help_text=_("For elders registered elsewhere: when they began living here."),
+    )
+    living_arrangement = models.CharField(
+        _("living arrangement"), max_length=16, choices=LivingArrangement.choices
+    )
+    empty_nest = models.BooleanField(_("empty-nest"), default=False)
+    categories = ArrayField(
+        models.CharField(max_length=24, choices=Category.choices),
+        verbose_name=_("special categories"),
+        default=list,
+        blank=True,
+    )
+    financial_difficulty = models.BooleanField(_("financial difficulty"), default=False)
+    health_status = models.CharField(
+        _("health status"), max_length=8, choices=HealthStatus.choices, blank=True
+    )
+    chronic_conditions = models.TextField(_("chronic conditions"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
+    tier_override = models.CharField(
+        _("tier override"), max_length=16, choices=Tier.choices, blank=True
+    )
+    tier_override_reason = models.TextField(_("override reason"), blank=True)
+    tier_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("overridden by"),
+    )
+    tier_override_at = models.DateTimeField(_("overridden at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ElderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("elder")
+        verbose_name_plural = _("elders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "id_number"],
+                name="elder_id_number_unique_in_district",
+                violation_error_message=_(
+                    "An elder with this resident ID number is already registered "
+                    "in this district."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(tier_override="") | ~Q(tier_override_reason=""),
+                name="elder_override_has_reason",
+                violation_error_message=_("A tier override needs a written reason."),
+            ),
+            models.CheckConstraint(
+                condition=Q(hukou_local=True) | Q(residence_since__isnull=False),
+                name="elder_residence_known",
+                violation_error_message=_(
+                    "For an elder registered elsewhere, give the date they began "
+                    "living here."
+                ),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["station", "status", "birth_date"]),
+            models.Index(fields=["station", "name"]),
+            GinIndex(fields=["categories"], name="elder_categories_gin"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("elders:detail", args=[self.pk])
+
+    @classmethod
+    def volunteer_scope(cls, user) -> Q | None:
+        """Volunteers see only the elders of their active pairings (volunteers app)."""
+        granted = getattr(cls, "_volunteer_scope_hook", None)
+        return granted(user) if granted else None
+
+
+class FamilyContact(models.Model):
+    elder = models.ForeignKey(
+        Elder,
+        on_delete=models.CASCADE,
+        related_name="family_contacts",
+        verbose_name=_("elder"),
+    )
+    name = models.CharField(_("name"), max_length=50)
+    relation = models.CharField(_("relation"), max_length=30)
+    phone = models.CharField(_("phone"), max_length=32)
+    is_emergency = models.BooleanField(_("emergency contact"), default=False)
+
+    station_field = "elder__station"
+
+    class Meta:
+        ordering = ["-is_emergency", "name"]
+        verbose_name = _("family contact")
+        verbose_name_plural = _("family contacts")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.relation})"
+
+
+pghistory.track()(FamilyContact)
+
+
+class BarthelLevel(models.TextChoices):
+    INDEPENDENT = "independent", _("Independent")
+    MILD = "mild", _("Mild dependency")
+    MODERATE = "moderate", _("Moderate dependency")
+    SEVERE = "severe", _("Severe dependency")
+
+
+#: The ten Barthel items and the scores each may take (Mahoney & Barthel, 1965).
+BARTHEL_ITEMS: dict[str, tuple[str, tuple[int, ...]]] = {
+    "feeding": (_("Feeding"), (0, 5, 10)),
+    "bathing": (_("Bathing"), (0, 5)),
+    "grooming": (_("Grooming"), (0, 5)),
+    "dressing": (_("Dressing"), (0, 5, 10)),
+    "bowels": (_("Bowels"), (0, 5, 10)),
+    "bladder": (_("Bladder"), (0, 5, 10)),
+    "toilet": (_("Toilet use"), (0, 5, 10)),
+    "transfers": (_("Transfers (bed to chair and back)"), (0, 5, 10, 15)),
+    "mobility": (_("Mobility on level surfaces"), (0, 5, 10, 15)),
+    "stairs": (_("Stairs"), (0, 5, 10)),
+}
+
+
+def barthel_level(total: int) -> str:
+    """PRODUCT.md: 100 independent, 61–99 mild, 41–60 moderate, ≤40 severe."""
+    if total == 100:
+        return BarthelLevel.INDEPENDENT
+    if total >= 61:
+        return BarthelLevel.MILD
+    if total >= 41:
+        return BarthelLevel.MODERATE
+    return BarthelLevel.SEVERE
+
+
+def _score_field(key: str):
+    label, scale = BARTHEL_ITEMS[key]
+    return models.PositiveSmallIntegerField(label, choices=[(s, str(s)) for s in scale])
+
+
+class BarthelAssessment(models.Model):
+    """A Barthel index assessment; the total and level are computed, never typed in."""
+
+    elder = models.ForeignKey(
+        Elder,
+        on_delete=models.CASCADE,
+        related_name="assessments",
+        verbose_name=_("elder"),
+    )
+    assessed_on = models.DateField(_("assessed on"))
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("assessed by"),
+    )
+    feeding = _score_field("feeding")
+    bathing = _score_field("bathing")
+    grooming = _score_field("grooming")
+    dressing = _score_field("dressing")
+    bowels = _score_field("bowels")
+    bladder = _score_field("bladder")
+    toilet = _score_field("toilet")
+    transfers = _score_field("transfers")
+    mobility = _score_field("mobility")
+    stairs = _score_field("stairs")
+    total = models.GeneratedField(
+        expression=models.F("feeding")
+        + models.F("bathing")
+        + models.F("grooming")
+        + models.F("dressing")
+        + models.F("bowels")
+        + models.F("bladder")
+        + models.F("toilet")
+        + models.F("transfers")
+        + models.F("mobility")
+        + models.F("stairs"),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+        verbose_name=_("total"),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    station_field = "elder__station"
+
+    class Meta:
+        ordering = ["-assessed_on", "-pk"]
+        verbose_name = _("Barthel assessment")
+        verbose_name_plural = _("Barthel assessments")
+        indexes = [
+            models.Index(
+                fields=["elder", "-assessed_on", "-id"], name="assessment_latest_idx"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(feeding__in=[0, 5, 10])
+                & Q(bathing__in=[0, 5])
+                & Q(grooming__in=[0, 5])
+                & Q(dressing__in=[0, 5, 10])
+                & Q(bowels__in=[0, 5, 10])
+                & Q(bladder__in=[0, 5, 10])
+                & Q(toilet__in=[0, 5, 10])
+                & Q(transfers__in=[0, 5, 10, 15])
+                & Q(mobility__in=[0, 5, 10, 15])
+                & Q(stairs__in=[0, 5, 10]),
+                name="assessment_scores_on_scale",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.elder} {self.assessed_on} Barthel {self.total}"
+
+    @property
+    def level(self) -> str:
+        return barthel_level(self.total)
+
+    def get_level_display(self) -> str:
+        return BarthelLevel(self.level).label
+
+
+pghistory.track()(BarthelAssessment)
+
+
+class NeedsSurvey(models.Model):
+    """One visit's answers to the service-needs questionnaire (服务需求调查问卷)."""
+
+    elder = models.ForeignKey(
+        Elder,
+        on_delete=models.CASCADE,
+        related_name="needs_surveys",
+        verbose_name=_("elder"),
+    )
+    surveyed_on = models.DateField(_("surveyed on"))
+    surveyed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("surveyed by"),
+    )
+    needs = ArrayField(
+        models.CharField(max_length=32), verbose_name=_("services needed"), default=list
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    station_field = "elder__station"
+
+    class Meta:
+        ordering = ["-surveyed_on", "-pk"]
+        verbose_name = _("needs survey")
+        verbose_name_plural = _("needs surveys")
+        indexes = [models.Index(fields=["elder", "-surveyed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.elder} {self.surveyed_on}"
+
+
+pghistory.track()(NeedsSurvey)
+
+
+@pghistory.track()
+class EligibilityPolicy(models.Model):
+    """The thresholds of the eligibility rules, editable by the administrator.
+
+    One row (pk=1); ``EligibilityPolicy.current()`` creates it with the values of
+    PRODUCT.md (60, 75, 2 years) on first use.
+    """
+
+    service_age = models.PositiveSmallIntegerField(
+        _("service age"),
+        default=60,
+        validators=[MinValueValidator(40), MaxValueValidator(100)],
+        help_text=_("Age from which a resident is a service object."),
+    )
+    senior_age = models.PositiveSmallIntegerField(
+        _("senior age"),
+        default=75,
+        validators=[MinValueValidator(40), MaxValueValidator(120)],
+        help_text=_("Age from which the free and low-cost rules for the oldest apply."),
+    )
+    residence_years = models.PositiveSmallIntegerField(
+        _("years of residence"),
+        default=2,
+        validators=[MaxValueValidator(50)],
+        help_text=_("Years of continuous residence that count like a local household."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("eligibility policy")
+        verbose_name_plural = _("eligibility policy")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(pk=1), name="eligibility_policy_single_row"
+            ),
+            models.CheckConstraint(
+                condition=Q(senior_age__gte=models.F("service_age")),
+                name="eligibility_policy_senior_after_service_age",
+                violation_error_message=_(
+                    "The senior age cannot be below the service age."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Eligibility policy"))
+
+    @classmethod
+    def current(cls) -> EligibilityPolicy:
+        policy, _created = cls.objects.get_or_create(pk=1)
+        return policy
