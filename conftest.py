@@ -55,6 +55,15 @@ def cast(db):
 
 
 @pytest.fixture(autouse=True)
+def _english_messages():
+    """Code outside a request speaks English in tests; requests choose their own."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(settings):
     """Tasks run in the test's own process unless a test starts a real worker."""
     from carecenter.celery import app
@@ -92,3 +101,17 @@ def screenshot_dir():
     )
     os.makedirs(path, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def sign_in(page, live_server):
+    """Sign ``username`` (password ``pw``, as the cast has) in through the form."""
+
+    def sign_in(username: str) -> None:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", "pw")
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url(f"{live_server.url}/")
+
+    return sign_in

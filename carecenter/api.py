@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers, viewsets
+from rest_framework.settings import api_settings
 
 from carecenter.models import Station
 from carecenter.scoping import visible_to
+
+
+@contextmanager
+def action_errors() -> Iterator[None]:
+    """Around an action call: its Django ``ValidationError`` answers 400.
+
+    The field keys stay as the action gave them (``__all__`` becomes DRF's
+    ``non_field_errors``). The action's transaction has rolled back already.
+    """
+    try:
+        yield
+    except DjangoValidationError as exc:
+        detail = serializers.as_serializer_error(exc)
+        if NON_FIELD_ERRORS in detail:
+            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+        raise serializers.ValidationError(detail) from None
 
 
 class ScopedViewSetMixin:

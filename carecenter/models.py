@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -167,7 +168,7 @@ class LeadingGroupMember(models.Model):
         related_name="leading_group",
         verbose_name=_("station"),
     )
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     position = models.CharField(
         _("position"), max_length=16, choices=LeadingGroupPosition.choices
     )

@@ -173,6 +173,31 @@ def require_write(user, station: Station, *, manager: bool = False) -> None:
     )
 
 
+def report_stations(user) -> models.QuerySet:
+    """Stations whose reports and lists the user may read as staff or supervisor.
+
+    Volunteers' grants do not count: a volunteer reads only what is paired with
+    them, never a station's figures.
+    """
+    scope = scope_of(user)
+    stations = Station.objects.all()
+    if scope.everything:
+        return stations
+    return stations.filter(
+        Q(pk__in=scope.work_station_ids) | Q(district__in=scope.supervised_district_ids)
+    )
+
+
+def may_see_id_numbers(user, station: Station) -> bool:
+    """Whole resident ID numbers are for the station's manager and administrators.
+
+    Everyone else sees them masked (``110105********123X``) in pages, exports and
+    the API.
+    """
+    scope = scope_of(user)
+    return scope.everything or station.pk in scope.manager_station_ids
+
+
 def writable_stations(user, *, manager: bool = False) -> models.QuerySet:
     """Stations whose data ``user`` may change: every station field's choices."""
     scope = scope_of(user)
@@ -193,6 +218,33 @@ def scope_form_choices(form, user) -> None:
             field.queryset = queryset & writable_stations(user)
         elif getattr(queryset.model, "station_field", None) is not None:
             field.queryset = visible_to(user, queryset)
+
+
+def is_station_reader(user) -> bool:
+    """Staff, managers, supervisors and administrators: readers of station records."""
+    scope = scope_of(user)
+    return bool(
+        scope.everything or scope.work_station_ids or scope.supervised_district_ids
+    )
+
+
+def station_reader_required(view):
+    """For pages of station records: signed in, and not only a volunteer (403)."""
+    from functools import wraps
+
+    from django.contrib.auth.decorators import login_required
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not is_station_reader(request.user):
+            security_log.warning(
+                "denied: user=%s page %s", request.user.pk, request.path
+            )
+            raise PermissionDenied(_("This page is for station staff and supervisors."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 class ScopedQuerysetMixin:

@@ -18,6 +18,10 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Parallel runs (several checkouts, several developers) each name their own.
+DATABASES["default"]["TEST"] = {
+    "NAME": os.environ.get("CARECENTER_TEST_DB", "test_carecenter")
+}
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False

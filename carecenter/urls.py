@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home_page, name="home"),
     path("stations/", views.StationListView.as_view(), name="station-list"),
     path("stations/<int:pk>/", views.station_detail, name="station-detail"),
+    path("elders/", include("elders.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

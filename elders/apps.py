@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class EldersConfig(AppConfig):
     name = "elders"
     verbose_name = _("Elder archives")
+
+    def ready(self) -> None:
+        from carecenter.management.commands.seed_demo import seed_demo_steps
+        from elders import queries  # noqa: F401  (registers the home counters)
+        from elders.demo import seed_elders
+
+        if seed_elders not in seed_demo_steps:
+            seed_demo_steps.append(seed_elders)

@@ -6,13 +6,38 @@ import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from carecenter.models import District, StationScoped
+
+
+class Characters(models.Func):
+    """A text's characters as an array (``'王桂芳'`` → ``{王,桂,芳}``).
+
+    Chinese names have no words for a trigram or full-text index to hold, so the
+    elder search indexes each name's characters (GIN) and asks for names holding
+    every character of the query.
+    """
+
+    function = "regexp_split_to_array"
+    template = "%(function)s(%(expressions)s, '')"
+    output_field = ArrayField(models.TextField())
+
+
+def age_on(birth_date, day) -> int:
+    """Completed years on ``day`` (a 29 February birthday counts on 1 March)."""
+    return (
+        day.year
+        - birth_date.year
+        - ((day.month, day.day) < (birth_date.month, birth_date.day))
+    )
 
 
 class Gender(models.TextChoices):
@@ -77,7 +102,7 @@ class Elder(StationScoped):
     district = models.ForeignKey(
         District, on_delete=models.PROTECT, related_name="+", verbose_name=_("district")
     )
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))
     id_number = models.CharField(_("resident ID number"), max_length=18)
@@ -160,7 +185,14 @@ class Elder(StationScoped):
         indexes = [
             models.Index(fields=["station", "status", "birth_date"]),
             models.Index(fields=["station", "name"]),
+            # The district-wide list (supervisors) reads the first page in name
+            # order, or by age, without sorting every elder of the district.
+            models.Index(fields=["name", "id"], name="elder_name_order"),
+            models.Index(fields=["birth_date", "id"], name="elder_birth_order"),
+            models.Index(fields=["created_at", "id"], name="elder_created_order"),
             GinIndex(fields=["categories"], name="elder_categories_gin"),
+            # The name search: a Chinese name is found by its characters.
+            GinIndex(Characters("name"), name="elder_name_chars_gin"),
         ]
 
     def __str__(self) -> str:
@@ -168,6 +200,70 @@ class Elder(StationScoped):
 
     def get_absolute_url(self) -> str:
         return reverse("elders:detail", args=[self.pk])
+
+    #: ID numbers already registered in the district, when a bulk write (the roster
+    #: import) has read them all in one query; ``None``: ask the database.
+    taken_id_numbers: set[str] | None = None
+
+    def _id_number_taken(self) -> bool:
+        if self.taken_id_numbers is not None:
+            return self.id_number in self.taken_id_numbers
+        return (
+            Elder.objects.filter(district_id=self.district_id, id_number=self.id_number)
+            .exclude(pk=self.pk)
+            .exists()
+        )
+
+    def clean(self) -> None:
+        """Cross-field rules every write path shares (forms, API, roster import)."""
+        from elders.id_numbers import validate_id_number
+
+        errors: dict[str, list] = {}
+        if self.station_id:
+            self.district_id = self.station.district_id
+        today = timezone.localdate()
+        if self.birth_date and self.birth_date > today:
+            errors.setdefault("birth_date", []).append(
+                _("The birth date cannot be in the future.")
+            )
+        if self.id_number:
+            try:
+                self.id_number = validate_id_number(
+                    self.id_number,
+                    birth_date=self.birth_date,
+                    gender=self.gender or None,
+                )
+            except ValidationError as exc:
+                errors.setdefault("id_number", []).extend(exc.messages)
+            else:
+                if self.district_id and self._id_number_taken():
+                    errors.setdefault("id_number", []).append(
+                        _(
+                            "An elder with this resident ID number is already "
+                            "registered in this district."
+                        )
+                    )
+        if not self.hukou_local and not self.residence_since:
+            errors.setdefault("residence_since", []).append(
+                _(
+                    "For an elder registered elsewhere, give the date they began "
+                    "living here."
+                )
+            )
+        if self.residence_since and self.residence_since > today:
+            errors.setdefault("residence_since", []).append(
+                _("This date cannot be in the future.")
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def age(self) -> int:
+        return age_on(self.birth_date, timezone.localdate())
+
+    @property
+    def category_labels(self) -> list[str]:
+        return [Category(c).label for c in self.categories if c in Category.values]
 
     @classmethod
     def volunteer_scope(cls, user) -> Q | None:
@@ -183,7 +279,7 @@ class FamilyContact(models.Model):
         related_name="family_contacts",
         verbose_name=_("elder"),
     )
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     relation = models.CharField(_("relation"), max_length=30)
     phone = models.CharField(_("phone"), max_length=32)
     is_emergency = models.BooleanField(_("emergency contact"), default=False)
@@ -359,6 +455,12 @@ class NeedsSurvey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.elder} {self.surveyed_on}"
+
+    @property
+    def need_labels(self) -> list[str]:
+        from carecenter.catalogue import ServiceKind
+
+        return [ServiceKind(n).label for n in self.needs if n in ServiceKind.values]
 
 
 pghistory.track()(NeedsSurvey)

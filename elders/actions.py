@@ -1,0 +1,328 @@
+"""Every write to the elder archives: validated, transactional, audited.
+
+Views, forms, the API, the roster import and commands call these functions and
+nothing else. Each takes the acting user, checks the station with
+``require_write`` (404 outside scope, 403 for read-only roles), validates through
+the model (``Elder.clean`` and friends) and leaves the audit trail (pghistory
+triggers with the actor and reason attached).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from carecenter.audit import audit_context
+from carecenter.catalogue import ServiceKind
+from carecenter.models import Station, User
+from carecenter.scoping import require_write
+from elders.id_numbers import normalize
+from elders.models import (
+    BARTHEL_ITEMS,
+    BarthelAssessment,
+    Elder,
+    FamilyContact,
+    NeedsSurvey,
+    Tier,
+)
+
+#: Fields of the archive that staff may set (status included: moved, deceased, …).
+ELDER_FIELDS = [
+    "name",
+    "gender",
+    "birth_date",
+    "id_number",
+    "phone",
+    "address",
+    "hukou_local",
+    "residence_since",
+    "living_arrangement",
+    "empty_nest",
+    "categories",
+    "financial_difficulty",
+    "health_status",
+    "chronic_conditions",
+    "status",
+]
+
+
+def _save_elder(elder: Elder) -> Elder:
+    # validate_constraints=False: Elder.clean() reports a duplicate ID number on
+    # its field; the database constraint stays the backstop against races.
+    elder.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            elder.save()
+    except IntegrityError as exc:
+        if "elder_id_number_unique_in_district" in str(exc):
+            raise ValidationError(
+                {
+                    "id_number": _(
+                        "An elder with this resident ID number is already "
+                        "registered in this district."
+                    )
+                }
+            ) from None
+        raise
+    return elder
+
+
+def _apply(elder: Elder, data: dict) -> None:
+    unknown = set(data) - set(ELDER_FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))}
+        )
+    for name, value in data.items():
+        setattr(elder, name, value)
+
+
+@transaction.atomic
+def elder_register(*, actor: User, station: Station, data: dict) -> Elder:
+    """Open an archive (PRODUCT.md "Elder archives")."""
+    require_write(actor, station)
+    elder = Elder(station=station, district_id=station.district_id)
+    _apply(elder, data)
+    with audit_context(user=actor, reason=_("archive opened")):
+        return _save_elder(elder)
+
+
+@transaction.atomic
+def elder_update(*, actor: User, elder: Elder, data: dict, reason: str = "") -> Elder:
+    require_write(actor, elder.station)
+    elder = Elder.objects.select_for_update().get(pk=elder.pk)
+    _apply(elder, data)
+    with audit_context(user=actor, reason=reason or _("archive updated")):
+        return _save_elder(elder)
+
+
+@transaction.atomic
+def tier_override_set(*, actor: User, elder: Elder, tier: str, reason: str) -> Elder:
+    """A manager sets the tier by hand, with a written reason (audited)."""
+    require_write(actor, elder.station, manager=True)
+    if tier not in Tier.values:
+        raise ValidationError({"tier": _("Choose a valid tier.")})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("A tier override needs a written reason.")})
+    elder = Elder.objects.select_for_update().get(pk=elder.pk)
+    elder.tier_override = tier
+    elder.tier_override_reason = reason
+    elder.tier_override_by = actor
+    elder.tier_override_at = timezone.now()
+    with audit_context(user=actor, reason=reason):
+        elder.save(
+            update_fields=[
+                "tier_override",
+                "tier_override_reason",
+                "tier_override_by",
+                "tier_override_at",
+                "updated_at",
+            ]
+        )
+    return elder
+
+
+@transaction.atomic
+def tier_override_clear(*, actor: User, elder: Elder, reason: str) -> Elder:
+    require_write(actor, elder.station, manager=True)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the override is removed.")})
+    elder = Elder.objects.select_for_update().get(pk=elder.pk)
+    elder.tier_override = ""
+    elder.tier_override_reason = ""
+    elder.tier_override_by = None
+    elder.tier_override_at = None
+    with audit_context(user=actor, reason=reason):
+        elder.save(
+            update_fields=[
+                "tier_override",
+                "tier_override_reason",
+                "tier_override_by",
+                "tier_override_at",
+                "updated_at",
+            ]
+        )
+    return elder
+
+
+@transaction.atomic
+def family_contact_save(
+    *, actor: User, elder: Elder, data: dict, contact: FamilyContact | None = None
+) -> FamilyContact:
+    """Add or change a family contact; at most one is the emergency contact."""
+    require_write(actor, elder.station)
+    if contact is not None and contact.elder_id != elder.pk:
+        raise ValidationError(_("This contact belongs to another elder."))
+    contact = contact or FamilyContact(elder=elder)
+    for name in ("name", "relation", "phone", "is_emergency"):
+        if name in data:
+            setattr(contact, name, data[name])
+    contact.full_clean()
+    with audit_context(user=actor, reason=_("family contact saved")):
+        if contact.is_emergency:
+            # One emergency contact: the newly flagged one replaces the old.
+            elder.family_contacts.exclude(pk=contact.pk).filter(
+                is_emergency=True
+            ).update(is_emergency=False)
+        contact.save()
+    return contact
+
+
+@transaction.atomic
+def family_contact_delete(*, actor: User, contact: FamilyContact) -> None:
+    require_write(actor, contact.elder.station)
+    with audit_context(user=actor, reason=_("family contact removed")):
+        contact.delete()
+
+
+@transaction.atomic
+def assessment_record(
+    *,
+    actor: User,
+    elder: Elder,
+    assessed_on: datetime.date,
+    scores: dict[str, int],
+    notes: str = "",
+) -> BarthelAssessment:
+    """Record a Barthel assessment; the total and level are computed, never typed in."""
+    require_write(actor, elder.station)
+    errors = {}
+    for item, (_label, scale) in BARTHEL_ITEMS.items():
+        if scores.get(item) not in scale:
+            errors[item] = _("Choose one of %(scale)s.") % {
+                "scale": ", ".join(str(s) for s in scale)
+            }
+    extra = set(scores) - set(BARTHEL_ITEMS)
+    if extra:
+        errors["__all__"] = _("Unknown items: %(i)s") % {"i": ", ".join(sorted(extra))}
+    if assessed_on and assessed_on > timezone.localdate():
+        errors["assessed_on"] = _("The assessment date cannot be in the future.")
+    if assessed_on and assessed_on < elder.birth_date:
+        errors["assessed_on"] = _("The assessment date is before the elder's birth.")
+    if errors:
+        raise ValidationError(errors)
+    assessment = BarthelAssessment(
+        elder=elder, assessed_on=assessed_on, assessed_by=actor, notes=notes, **scores
+    )
+    with audit_context(user=actor, reason=_("Barthel assessment")):
+        assessment.save()
+    assessment.refresh_from_db(fields=["total"])
+    return assessment
+
+
+@transaction.atomic
+def needs_survey_record(
+    *,
+    actor: User,
+    elder: Elder,
+    surveyed_on: datetime.date,
+    needs: Iterable[str],
+    notes: str = "",
+) -> NeedsSurvey:
+    """One visit's needs questionnaire: which services the elder needs."""
+    require_write(actor, elder.station)
+    needs = list(dict.fromkeys(needs))
+    errors = {}
+    unknown = [n for n in needs if n not in ServiceKind.values]
+    if unknown:
+        errors["needs"] = _("Unknown services: %(s)s") % {"s": ", ".join(unknown)}
+    if surveyed_on and surveyed_on > timezone.localdate():
+        errors["surveyed_on"] = _("The survey date cannot be in the future.")
+    if errors:
+        raise ValidationError(errors)
+    survey = NeedsSurvey(
+        elder=elder,
+        surveyed_on=surveyed_on,
+        surveyed_by=actor,
+        needs=needs,
+        notes=notes,
+    )
+    survey.full_clean()
+    with audit_context(user=actor, reason=_("needs survey")):
+        survey.save()
+    return survey
+
+
+@transaction.atomic
+def elders_import(
+    *, actor: User, station: Station, rows: list[tuple[int, dict]]
+) -> list[Elder]:
+    """Open archives for every row, or for none (PRODUCT.md: nothing half-imported).
+
+    ``rows`` are ``(row number in the file, field values)``. Every row is validated
+    first; a single bad row raises ``RosterErrors`` listing each bad row with its
+    number and reasons, and nothing is written.
+    """
+    require_write(actor, station)
+    elders, problems = [], []
+    seen: dict[str, int] = {}
+    # One query for the whole file, not one per row.
+    candidates = {normalize(str(d.get("id_number") or "")) for _n, d in rows}
+    taken = set(
+        Elder.objects.filter(
+            district_id=station.district_id, id_number__in=candidates
+        ).values_list("id_number", flat=True)
+    )
+    for number, data in rows:
+        elder = Elder(station=station, district_id=station.district_id)
+        elder.taken_id_numbers = taken
+        try:
+            _apply(elder, data)
+            # The station is known; checking its key again would cost two queries a row.
+            elder.full_clean(
+                exclude=["station", "district"], validate_constraints=False
+            )
+        except ValidationError as exc:
+            problems.append((number, _messages(exc)))
+            continue
+        if elder.id_number in seen:
+            problems.append(
+                (
+                    number,
+                    [
+                        _("The same ID number is on row %(row)d of this file.")
+                        % {"row": seen[elder.id_number]}
+                    ],
+                )
+            )
+            continue
+        seen[elder.id_number] = number
+        elders.append(elder)
+    if problems:
+        raise RosterErrors(problems)
+    with audit_context(user=actor, reason=_("roster import")):
+        try:
+            with transaction.atomic():
+                return Elder.objects.bulk_create(elders)
+        except IntegrityError:
+            clash = _("Another import registered some of these ID numbers meanwhile.")
+            raise RosterErrors([(0, [clash])]) from None
+
+
+def _messages(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "message_dict"):
+        out = []
+        for field, messages in exc.message_dict.items():
+            label = (
+                field
+                if field == "__all__"
+                else str(Elder._meta.get_field(field).verbose_name)
+            )
+            out += [m if field == "__all__" else f"{label}: {m}" for m in messages]
+        return out
+    return list(exc.messages)
+
+
+class RosterErrors(Exception):
+    """Bad rows of a roster: ``[(row number, [messages])]``."""
+
+    def __init__(self, problems: list[tuple[int, list[str]]]):
+        super().__init__(f"{len(problems)} bad rows")
+        self.problems = problems

@@ -1,0 +1,163 @@
+"""The elder list's search, filters and sorting, shared by the page, export and API."""
+
+from __future__ import annotations
+
+import datetime
+
+import django_filters
+from django.db.models import Case, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from carecenter.models import Station
+from carecenter.scoping import visible_to
+from elders.eligibility import years_before
+from elders.models import Category, Characters, Elder, LivingArrangement, Status, Tier
+
+#: The empty choice of every filter.
+ALL = _("All")
+
+AGE_BANDS = [
+    ("60-69", _("60–69")),
+    ("70-79", _("70–79")),
+    ("80-89", _("80–89")),
+    ("90+", _("90 and over")),
+    ("under-60", _("Under 60")),
+]
+
+
+def age_band_range(band: str, today: datetime.date) -> Q:
+    """Birth dates of the elders in ``band`` on ``today``."""
+
+    def born_after(years):  # strictly younger than ``years``
+        return Q(birth_date__gt=years_before(today, years))
+
+    def born_by(years):  # aged ``years`` or more
+        return Q(birth_date__lte=years_before(today, years))
+
+    if band == "under-60":
+        return born_after(60)
+    if band == "90+":
+        return born_by(90)
+    low, high = (int(x) for x in band.split("-"))
+    return born_by(low) & born_after(high + 1)
+
+
+def _stations(request):
+    if request is None:
+        return Station.objects.none()
+    return visible_to(request.user, Station.objects.filter(is_active=True))
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Sorting that ends with the primary key, so pages never repeat or skip a row."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        if value and qs.query.order_by:
+            last = str(qs.query.order_by[-1])
+            qs = qs.order_by(
+                *qs.query.order_by, "-pk" if last.startswith("-") else "pk"
+            )
+        return qs
+
+
+class ElderFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    station = django_filters.ModelChoiceFilter(
+        queryset=_stations,
+        field_name="station",
+        to_field_name="code",
+        label=_("Station"),
+        empty_label=ALL,
+    )
+    age_band = django_filters.ChoiceFilter(
+        choices=AGE_BANDS,
+        method="filter_age_band",
+        label=_("Age band"),
+        empty_label=ALL,
+    )
+    tier = django_filters.ChoiceFilter(
+        choices=Tier.choices, label=_("Tier"), empty_label=ALL
+    )
+    category = django_filters.ChoiceFilter(
+        choices=Category.choices,
+        method="filter_category",
+        label=_("Category"),
+        empty_label=ALL,
+    )
+    status = django_filters.ChoiceFilter(
+        choices=Status.choices, label=_("Status"), empty_label=ALL
+    )
+    living_arrangement = django_filters.ChoiceFilter(
+        choices=LivingArrangement.choices,
+        label=_("Living arrangement"),
+        empty_label=ALL,
+    )
+    ordering = StableOrderingFilter(
+        fields=[
+            ("name", "name"),
+            ("birth_date", "birth_date"),
+            ("created_at", "created"),
+        ],
+        field_labels={
+            "name": _("Name"),
+            "birth_date": _("Birth date"),
+            "created_at": _("Date registered"),
+        },
+        label=_("Sort by"),
+        empty_label=_("By name"),
+    )
+
+    class Meta:
+        model = Elder
+        fields = [
+            "q",
+            "station",
+            "age_band",
+            "tier",
+            "category",
+            "status",
+            "living_arrangement",
+        ]
+
+    def search(self, queryset, name, value):
+        """Name, phone, or the tail of the ID number (4 to 6 characters).
+
+        A Chinese query is matched through the index of the names' characters, and
+        the results come best first: the exact name, then names starting with the
+        query (a surname), then the rest, each by name. Sorting chosen on the page
+        replaces that order.
+        """
+        value = "".join(value.split())
+        if not value:
+            return queryset
+        if not value.isascii():
+            condition = Q(name_chars__contains=sorted(set(value)))
+            if len(value) > 1:  # the characters in this order, side by side
+                condition &= Q(name__contains=value)
+            relevance = Case(
+                When(name=value, then=Value(0)),
+                When(name__startswith=value, then=Value(1)),
+                default=Value(2),
+            )
+            return (
+                queryset.alias(name_chars=Characters("name"), relevance=relevance)
+                .filter(condition)
+                .order_by("relevance", "name", "pk")
+            )
+        condition = Q(name__icontains=value) | Q(phone__contains=value)
+        tail = value.upper()
+        if (
+            4 <= len(tail) <= 6
+            and tail[:-1].isdigit()
+            and (tail[-1].isdigit() or tail[-1] == "X")
+        ):
+            condition |= Q(id_number__endswith=tail)
+        return queryset.filter(condition)
+
+    def filter_age_band(self, queryset, name, value):
+        return queryset.filter(age_band_range(value, timezone.localdate()))
+
+    def filter_category(self, queryset, name, value):
+        return queryset.filter(categories__contains=[value])

@@ -1,0 +1,203 @@
+"""Forms of the elder pages. They parse and show errors; actions do the writing."""
+
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Fieldset, Layout
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from carecenter.catalogue import ServiceKind
+from carecenter.scoping import may_see_id_numbers, writable_stations
+from elders.actions import ELDER_FIELDS
+from elders.id_numbers import mask
+from elders.models import (
+    BARTHEL_ITEMS,
+    BarthelAssessment,
+    Category,
+    Elder,
+    FamilyContact,
+    NeedsSurvey,
+    Tier,
+)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _row(*fields, cols="col-md-6"):
+    return Div(*[Div(f, css_class=cols) for f in fields], css_class="row")
+
+
+class ElderForm(forms.ModelForm):
+    station = forms.ModelChoiceField(queryset=None, label=_("Station"))
+    categories = forms.MultipleChoiceField(
+        choices=Category.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label=_("Special categories"),
+    )
+
+    class Meta:
+        model = Elder
+        fields = ["station", *ELDER_FIELDS]
+        widgets = {
+            "birth_date": DateInput(),
+            "residence_since": DateInput(),
+            "chronic_conditions": forms.Textarea(attrs={"rows": 2}),
+            "id_number": forms.TextInput(
+                attrs={"autocomplete": "off", "inputmode": "text"}
+            ),
+            "phone": forms.TextInput(attrs={"inputmode": "tel"}),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        stations = writable_stations(user)
+        self.fields["station"].queryset = stations
+        editing = self.instance.pk is not None
+        if editing:
+            # Moving an archive to another station is not an edit of the archive.
+            del self.fields["station"]
+            if not may_see_id_numbers(user, self.instance.station):
+                self.initial["id_number"] = mask(self.instance.id_number)
+                self.fields["id_number"].help_text = _(
+                    "Shown masked. Leave it as it is to keep the number, or type the "
+                    "whole new number."
+                )
+        elif stations.count() == 1:
+            self.fields["station"].initial = stations.first()
+            self.fields["station"].widget = forms.HiddenInput()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        station = [] if editing else ["station"]
+        self.helper.layout = Layout(
+            Fieldset(
+                _("Identity"),
+                *station,
+                _row("name", "gender"),
+                _row("birth_date", "id_number"),
+                _row("phone", "address"),
+            ),
+            Fieldset(
+                _("Residence and household"),
+                _row("hukou_local", "residence_since"),
+                _row("living_arrangement", "empty_nest"),
+                "status",
+            ),
+            Fieldset(
+                _("Circumstances and health"),
+                "categories",
+                "financial_difficulty",
+                _row("health_status", "chronic_conditions"),
+            ),
+        )
+
+    def clean_id_number(self):
+        value = self.cleaned_data["id_number"]
+        if self.instance.pk and value == mask(self.instance.id_number):
+            return self.instance.id_number
+        return value
+
+    def action_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in ELDER_FIELDS}
+
+
+class FamilyContactForm(forms.ModelForm):
+    class Meta:
+        model = FamilyContact
+        fields = ["name", "relation", "phone", "is_emergency"]
+        widgets = {"phone": forms.TextInput(attrs={"inputmode": "tel"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class AssessmentForm(forms.ModelForm):
+    class Meta:
+        model = BarthelAssessment
+        fields = ["assessed_on", *BARTHEL_ITEMS, "notes"]
+        widgets = {
+            "assessed_on": DateInput(),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+            **{item: forms.RadioSelect for item in BARTHEL_ITEMS},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assessed_on"].initial = timezone.localdate()
+        for item in BARTHEL_ITEMS:
+            field = self.fields[item]
+            field.choices = [c for c in field.choices if c[0] != ""]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            "assessed_on",
+            Div(
+                *[Div(item, css_class="col-sm-6 col-lg-4") for item in BARTHEL_ITEMS],
+                css_class="row barthel-items",
+            ),
+            "notes",
+        )
+
+    def scores(self) -> dict[str, int]:
+        return {item: int(self.cleaned_data[item]) for item in BARTHEL_ITEMS}
+
+
+class NeedsSurveyForm(forms.ModelForm):
+    needs = forms.MultipleChoiceField(
+        choices=ServiceKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Services needed"),
+    )
+
+    class Meta:
+        model = NeedsSurvey
+        fields = ["surveyed_on", "needs", "notes"]
+        widgets = {
+            "surveyed_on": DateInput(),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["surveyed_on"].initial = timezone.localdate()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class TierOverrideForm(forms.Form):
+    tier = forms.ChoiceField(
+        choices=[("", _("No override: use the computed tier")), *Tier.choices],
+        required=False,
+        label=_("Tier"),
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Reason"),
+        help_text=_(
+            "Required: it is kept in the audit trail and shown beside the tier."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+__all__ = [
+    "AssessmentForm",
+    "ElderForm",
+    "FamilyContactForm",
+    "NeedsSurveyForm",
+    "TierOverrideForm",
+]

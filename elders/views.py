@@ -1,0 +1,266 @@
+"""Elder archive pages for station staff (supervisors read them)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from carecenter import audit
+from carecenter.forms import add_action_errors
+from carecenter.scoping import (
+    can_write,
+    may_see_id_numbers,
+    report_stations,
+    require_write,
+    station_reader_required,
+    writable_stations,
+)
+from elders import actions, queries
+from elders.eligibility import REASONS, evaluate
+from elders.forms import (
+    AssessmentForm,
+    ElderForm,
+    FamilyContactForm,
+    NeedsSurveyForm,
+    TierOverrideForm,
+)
+from elders.id_numbers import mask
+from elders.models import FamilyContact
+
+PAGE_SIZE = 25
+
+
+def full_id_stations(user) -> set[int]:
+    """Stations whose elders' whole ID numbers this user may see."""
+    return {s.pk for s in report_stations(user) if may_see_id_numbers(user, s)}
+
+
+def writable_elder(request, pk: int, *, manager: bool = False):
+    """The elder ``pk`` if the user may change it: 404 outside scope, 403 read-only."""
+    elder = queries.elder_detail(user=request.user, pk=pk)
+    require_write(request.user, elder.station, manager=manager)
+    return elder
+
+
+@station_reader_required
+def elder_list(request):
+    search = queries.elder_search(
+        user=request.user, params=request.GET, request=request
+    )
+    page = Paginator(search.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "elders/list.html",
+        {
+            "filter": search,
+            "page_obj": page,
+            "elders": page.object_list,
+            "is_paginated": page.has_other_pages(),
+            "query_string": params.urlencode(),
+            "full_id_stations": full_id_stations(request.user),
+            "multi_station": report_stations(request.user).count() > 1,
+            "can_add": writable_stations(request.user).exists(),
+        },
+    )
+
+
+@station_reader_required
+def elder_create(request):
+    if not writable_stations(request.user).exists():
+        raise PermissionDenied(_("You may read these archives but not change them."))
+    form = ElderForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            elder = actions.elder_register(
+                actor=request.user,
+                station=form.cleaned_data["station"],
+                data=form.action_data(),
+            )
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(
+                request, _("The archive of %(name)s was opened.") % {"name": elder}
+            )
+            return redirect(elder)
+    return render(request, "elders/form.html", {"form": form, "elder": None})
+
+
+@station_reader_required
+def elder_detail(request, pk: int):
+    elder = queries.elder_detail(user=request.user, pk=pk)
+    full_ids = may_see_id_numbers(request.user, elder.station)
+    eligibility = evaluate(elder, on=timezone.localdate())
+    return render(
+        request,
+        "elders/detail.html",
+        {
+            "elder": elder,
+            "id_number": elder.id_number if full_ids else mask(elder.id_number),
+            "eligibility": eligibility,
+            "computed_reasons": [
+                (code, REASONS[code])
+                for code in eligibility.reasons
+                if code != "override"
+            ],
+            "can_write": can_write(request.user, elder.station),
+            "is_manager": can_write(request.user, elder.station, manager=True),
+            "history": audit.history_of(
+                elder, display={} if full_ids else {"id_number": mask}
+            ),
+        },
+    )
+
+
+@station_reader_required
+def elder_edit(request, pk: int):
+    elder = writable_elder(request, pk)
+    form = ElderForm(request.POST or None, instance=elder, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.elder_update(
+                actor=request.user, elder=elder, data=form.action_data()
+            )
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, _("The archive was saved."))
+            return redirect(elder)
+    return render(request, "elders/form.html", {"form": form, "elder": elder})
+
+
+@station_reader_required
+def contact_form(request, pk: int, contact_pk: int | None = None):
+    elder = writable_elder(request, pk)
+    contact = None
+    if contact_pk is not None:
+        contact = queries.related_for_elder(
+            user=request.user, model=FamilyContact, pk=contact_pk, elder=elder
+        )
+    form = FamilyContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.family_contact_save(
+                actor=request.user, elder=elder, contact=contact, data=form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, _("The family contact was saved."))
+            return redirect(elder)
+    return render(
+        request,
+        "elders/subform.html",
+        {"form": form, "elder": elder, "title": _("Family contact")},
+    )
+
+
+@require_POST
+@station_reader_required
+def contact_delete(request, pk: int, contact_pk: int):
+    contact = queries.related_for_elder(
+        user=request.user, model=FamilyContact, pk=contact_pk, elder_id=pk
+    )
+    actions.family_contact_delete(actor=request.user, contact=contact)
+    messages.success(request, _("The family contact was removed."))
+    return redirect(contact.elder)
+
+
+@station_reader_required
+def assessment_add(request, pk: int):
+    elder = writable_elder(request, pk)
+    form = AssessmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessment = actions.assessment_record(
+                actor=request.user,
+                elder=elder,
+                assessed_on=form.cleaned_data["assessed_on"],
+                scores=form.scores(),
+                notes=form.cleaned_data["notes"],
+            )
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Barthel assessment saved: %(total)d points, %(level)s.")
+                % {"total": assessment.total, "level": assessment.get_level_display()},
+            )
+            return redirect(elder)
+    return render(
+        request,
+        "elders/subform.html",
+        {"form": form, "elder": elder, "title": _("Barthel assessment")},
+    )
+
+
+@station_reader_required
+def survey_add(request, pk: int):
+    elder = writable_elder(request, pk)
+    form = NeedsSurveyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.needs_survey_record(
+                actor=request.user,
+                elder=elder,
+                surveyed_on=form.cleaned_data["surveyed_on"],
+                needs=form.cleaned_data["needs"],
+                notes=form.cleaned_data["notes"],
+            )
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, _("The needs survey was saved."))
+            return redirect(elder)
+    return render(
+        request,
+        "elders/subform.html",
+        {"form": form, "elder": elder, "title": _("Needs survey")},
+    )
+
+
+@station_reader_required
+def tier_override(request, pk: int):
+    elder = writable_elder(request, pk, manager=True)
+    initial = {"tier": elder.tier_override, "reason": ""}
+    form = TierOverrideForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        tier, reason = form.cleaned_data["tier"], form.cleaned_data["reason"]
+        try:
+            if tier:
+                actions.tier_override_set(
+                    actor=request.user, elder=elder, tier=tier, reason=reason
+                )
+            else:
+                actions.tier_override_clear(
+                    actor=request.user, elder=elder, reason=reason
+                )
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, _("The tier was updated."))
+            return redirect(elder)
+    return render(
+        request,
+        "elders/subform.html",
+        {
+            "form": form,
+            "elder": elder,
+            "title": _("Override the service tier"),
+            "eligibility": evaluate(elder, on=timezone.localdate()),
+        },
+    )
+
+
+@station_reader_required
+def needs_summary(request):
+    summary = queries.needs_summary(user=request.user)
+    return render(request, "elders/needs_summary.html", {"summary": summary})
