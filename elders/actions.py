@@ -110,11 +110,19 @@ def tier_override_set(*, actor: User, elder: Elder, tier: str, reason: str) -> E
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("A tier override needs a written reason.")})
+    return _write_override(
+        elder, actor=actor, reason=reason, tier=tier, note=reason, set_by=actor
+    )
+
+
+def _write_override(
+    elder: Elder, *, actor: User, reason: str, tier: str, note: str, set_by: User | None
+) -> Elder:
     elder = Elder.objects.select_for_update().get(pk=elder.pk)
     elder.tier_override = tier
-    elder.tier_override_reason = reason
-    elder.tier_override_by = actor
-    elder.tier_override_at = timezone.now()
+    elder.tier_override_reason = note
+    elder.tier_override_by = set_by
+    elder.tier_override_at = timezone.now() if set_by else None
     with audit_context(user=actor, reason=reason):
         elder.save(
             update_fields=[
@@ -134,22 +142,9 @@ def tier_override_clear(*, actor: User, elder: Elder, reason: str) -> Elder:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the override is removed.")})
-    elder = Elder.objects.select_for_update().get(pk=elder.pk)
-    elder.tier_override = ""
-    elder.tier_override_reason = ""
-    elder.tier_override_by = None
-    elder.tier_override_at = None
-    with audit_context(user=actor, reason=reason):
-        elder.save(
-            update_fields=[
-                "tier_override",
-                "tier_override_reason",
-                "tier_override_by",
-                "tier_override_at",
-                "updated_at",
-            ]
-        )
-    return elder
+    return _write_override(
+        elder, actor=actor, reason=reason, tier="", note="", set_by=None
+    )
 
 
 @transaction.atomic

@@ -26,6 +26,7 @@ from carecenter.catalogue import ServiceKind
 from carecenter.models import Station
 from carecenter.scoping import may_see_id_numbers, writable_stations
 from elders import actions, queries
+from elders.actions import ELDER_FIELDS
 from elders.eligibility import REASONS, evaluate
 from elders.filters import ElderFilter
 from elders.id_numbers import mask
@@ -113,26 +114,7 @@ class ElderSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Elder
-        fields = [
-            "id",
-            "station",
-            "name",
-            "gender",
-            "birth_date",
-            "id_number",
-            "phone",
-            "address",
-            "hukou_local",
-            "residence_since",
-            "living_arrangement",
-            "empty_nest",
-            "categories",
-            "financial_difficulty",
-            "health_status",
-            "chronic_conditions",
-            "status",
-            "tier",
-        ]
+        fields = ["id", "station", *ELDER_FIELDS, "tier"]
 
     def validate_id_number(self, value: str) -> str:
         if self.instance is not None and value == mask(self.instance.id_number):
