@@ -9,6 +9,13 @@ from elders.api import (
     FamilyContactViewSet,
     NeedsSurveyViewSet,
 )
+from services.api import (
+    AgreementViewSet,
+    ProviderViewSet,
+    ServiceRecordViewSet,
+    ServiceTypeViewSet,
+)
+from volunteers.api import PairingViewSet, TeamViewSet, VisitViewSet, VolunteerViewSet
 
 app_name = "api"
 
@@ -18,6 +25,14 @@ router.register("elders", ElderViewSet, basename="elder")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("needs-surveys", NeedsSurveyViewSet, basename="needs-survey")
 router.register("family-contacts", FamilyContactViewSet, basename="family-contact")
+router.register("service-types", ServiceTypeViewSet, basename="service-type")
+router.register("providers", ProviderViewSet, basename="provider")
+router.register("agreements", AgreementViewSet, basename="agreement")
+router.register("service-records", ServiceRecordViewSet, basename="service-record")
+router.register("volunteers", VolunteerViewSet, basename="volunteer")
+router.register("teams", TeamViewSet, basename="team")
+router.register("pairings", PairingViewSet, basename="pairing")
+router.register("visits", VisitViewSet, basename="visit")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

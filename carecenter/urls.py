@@ -10,6 +10,8 @@ urlpatterns = [
     path("stations/", views.StationListView.as_view(), name="station-list"),
     path("stations/<int:pk>/", views.station_detail, name="station-detail"),
     path("elders/", include("elders.urls")),
+    path("volunteers/", include("volunteers.urls")),
+    path("services/", include("services.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -1,0 +1,4 @@
+// The public notice's print button.
+document.querySelectorAll("[data-print]").forEach(function (button) {
+  button.addEventListener("click", function () { window.print(); });
+});
