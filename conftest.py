@@ -73,6 +73,71 @@ def _eager_celery(settings):
     app.conf.task_always_eager = True
 
 
+def _forget_connections(app) -> None:
+    """Drop the app's cached broker pools and result backend after a change of URL."""
+    app._pool = None
+    if "amqp" in app.__dict__:
+        app.amqp._producer_pool = None
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
+
+
+@pytest.fixture
+def real_worker(transactional_db):
+    """A real Celery worker in a thread, not eager: against ``CELERY_BROKER_URL``
+    (Redis in CI) when set, else an in-memory broker. Yields the app."""
+    from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
+
+    from carecenter.celery import app
+
+    saved = {key: app.conf[key] for key in ("broker_url", "result_backend")}
+    app.conf.task_always_eager = False
+    if not settings.CELERY_BROKER_URL:
+        app.conf.broker_url = "memory://"
+        app.conf.result_backend = "cache+memory://"
+        _forget_connections(app)
+    try:
+        with start_worker(
+            app, perform_ping_check=False, pool="solo", shutdown_timeout=10
+        ):
+            yield app
+    finally:
+        app.conf.update(saved)
+        app.conf.task_always_eager = True
+        _forget_connections(app)
+
+
+# --- The service catalogue (rows of a data migration)
+
+
+def _seed_catalogue() -> None:
+    from services.demo import catalogue_ensure
+
+    catalogue_ensure()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _service_catalogue_in_the_test_database(django_db_setup, django_db_blocker):
+    """The catalogue rows of the data migration.
+
+    A transactional test (the browser tests) truncates every table when it ends,
+    data migrations' rows included, and ``--reuse-db`` keeps the database so
+    truncated for the next run: seed the rows again (idempotent).
+    """
+    with django_db_blocker.unblock():
+        _seed_catalogue()
+
+
+@pytest.fixture(autouse=True)
+def _service_catalogue(request):
+    """The same after a transactional test has run earlier in this session."""
+    if "transactional_db" in request.fixturenames or any(
+        m.kwargs.get("transaction") for m in request.node.iter_markers("django_db")
+    ):
+        _seed_catalogue()
+
+
 # --- Browser tests (pytest-playwright on Debian's Chromium; never a downloaded browser)
 
 

@@ -16,6 +16,7 @@ from services.api import (
     ServiceTypeViewSet,
 )
 from volunteers.api import PairingViewSet, TeamViewSet, VisitViewSet, VolunteerViewSet
+from vouchers.api import VoucherGrantViewSet, voucher_balance
 
 app_name = "api"
 
@@ -33,8 +34,14 @@ router.register("volunteers", VolunteerViewSet, basename="volunteer")
 router.register("teams", TeamViewSet, basename="team")
 router.register("pairings", PairingViewSet, basename="pairing")
 router.register("visits", VisitViewSet, basename="visit")
+router.register("voucher-grants", VoucherGrantViewSet, basename="voucher-grant")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
+    path(
+        "elders/<int:id>/voucher-balance/",
+        voucher_balance,
+        name="elder-voucher-balance",
+    ),
     *router.urls,
 ]

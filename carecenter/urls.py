@@ -12,6 +12,7 @@ urlpatterns = [
     path("elders/", include("elders.urls")),
     path("volunteers/", include("volunteers.urls")),
     path("services/", include("services.urls")),
+    path("vouchers/", include("vouchers.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -31,11 +31,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
+from django.contrib.postgres.fields import ArrayField
 from django.db.models import Case as SqlCase
 from django.db.models import (
     CharField,
     F,
+    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -213,8 +216,16 @@ def _computed(elder, on, t: Thresholds, barthel_total) -> tuple[str, list[str]]:
     return Tier.PAID, [*reasons, "paid"]
 
 
-def _computed_tier_sql(*, on: datetime.date, thresholds: Thresholds):
-    """The computed tier as one SQL ``CASE``, and the latest-Barthel subquery it reads.
+class _TextArray(Func):
+    """``ARRAY[a, b, …]`` without its NULL elements: the reasons that apply."""
+
+    template = "array_remove(ARRAY[%(expressions)s]::varchar[], NULL)"
+    arg_joiner = ", "
+    output_field = ArrayField(CharField())
+
+
+def _conditions(*, on: datetime.date, thresholds: Thresholds):
+    """The rules as ``Q`` objects over an elder, shared by the tier and its reasons.
 
     Every condition is positive, so a NULL (no residence date, no assessment)
     never qualifies an elder for a tier.
@@ -228,34 +239,80 @@ def _computed_tier_sql(*, on: datetime.date, thresholds: Thresholds):
         .order_by("-assessed_on", "-id")
         .values("total")[:1]
     )
-
-    service_object = (
-        Q(status__in=[Status.ACTIVE, Status.INSTITUTION])
-        & Q(birth_date__lte=service_cutoff)
-        & (Q(hukou_local=True) | Q(residence_since__lte=residence_cutoff))
+    c = SimpleNamespace(latest_barthel=latest_barthel)
+    c.gone = Q(status__in=_GONE)
+    c.of_age = Q(birth_date__lte=service_cutoff)
+    c.resident = Q(hukou_local=True) | Q(residence_since__lte=residence_cutoff)
+    c.service_object = (
+        Q(status__in=[Status.ACTIVE, Status.INSTITUTION]) & c.of_age & c.resident
     )
-    senior = Q(birth_date__lte=senior_cutoff)
-    free = (
-        (Q(categories__contains=[Category.THREE_NO]) & Q(status=Status.ACTIVE))
-        | (senior & Q(categories__overlap=list(_SENIOR_FREE)))
-        | (
-            senior
-            & Q(categories__contains=[Category.EXTREMELY_POOR, Category.DISABLED])
-        )
+    c.senior = Q(birth_date__lte=senior_cutoff)
+    c.three_no = Q(categories__contains=[Category.THREE_NO])
+    c.senior_free = {
+        code: c.senior & Q(categories__contains=[category])
+        for category, code in _SENIOR_FREE.items()
+    }
+    c.senior_poor_disabled = c.senior & Q(
+        categories__contains=[Category.EXTREMELY_POOR, Category.DISABLED]
     )
-    low_cost = (
-        senior
+    c.free = (
+        (c.three_no & Q(status=Status.ACTIVE))
+        | (c.senior & Q(categories__overlap=list(_SENIOR_FREE)))
+        | c.senior_poor_disabled
+    )
+    c.low_cost_grounds = (
+        c.senior
         & (Q(living_arrangement=LivingArrangement.ALONE) | Q(empty_nest=True))
         & Q(financial_difficulty=True)
-        & Q(_latest_barthel__lt=100)
     )
+    c.low_cost = c.low_cost_grounds & Q(_latest_barthel__lt=100)
+    c.not_low_cost = (
+        ~c.low_cost_grounds
+        | Q(_latest_barthel__isnull=True)
+        | Q(_latest_barthel__gte=100)
+    )
+    return c
+
+
+def _computed_tier_sql(*, on: datetime.date, thresholds: Thresholds):
+    """The computed tier as one SQL ``CASE``, and the latest-Barthel subquery."""
+    c = _conditions(on=on, thresholds=thresholds)
     return SqlCase(
-        When(service_object & free, then=Value(Tier.FREE)),
-        When(service_object & low_cost, then=Value(Tier.LOW_COST)),
-        When(service_object, then=Value(Tier.PAID)),
+        When(c.service_object & c.free, then=Value(Tier.FREE)),
+        When(c.service_object & c.low_cost, then=Value(Tier.LOW_COST)),
+        When(c.service_object, then=Value(Tier.PAID)),
         default=Value(Tier.INELIGIBLE),
         output_field=CharField(),
-    ), latest_barthel
+    ), c.latest_barthel
+
+
+def _reasons_sql(*, on: datetime.date, thresholds: Thresholds):
+    """The reason codes of ``evaluate``, in its order, as one SQL array."""
+    c = _conditions(on=on, thresholds=thresholds)
+    so = c.service_object
+    not_free = so & ~c.free
+
+    def code(condition, reason):
+        return SqlCase(When(condition, then=Value(reason)), output_field=CharField())
+
+    return _TextArray(
+        code(Q(status=Status.DECEASED), "deceased"),
+        code(Q(status=Status.MOVED), "moved"),
+        code(~c.gone & ~c.of_age, "under_service_age"),
+        code(~c.gone & ~c.resident, "not_resident"),
+        code(so, "service_object"),
+        code(so & c.three_no & Q(status=Status.INSTITUTION), "three_no_in_institution"),
+        code(so & c.three_no & Q(status=Status.ACTIVE), "three_no"),
+        *[code(so & q, reason) for reason, q in c.senior_free.items()],
+        code(so & c.senior_poor_disabled, "senior_extremely_poor_disabled"),
+        code(
+            not_free & c.low_cost_grounds & Q(_latest_barthel__isnull=True),
+            "no_assessment",
+        ),
+        code(not_free & c.low_cost, "low_cost_criteria"),
+        code(not_free & c.not_low_cost, "paid"),
+        code(~c.gone & ~Q(tier_override=""), "override"),
+    )
 
 
 def annotate_tier(
@@ -263,14 +320,16 @@ def annotate_tier(
     *,
     on: datetime.date,
     thresholds: Thresholds | None = None,
+    reasons: bool = False,
 ) -> QuerySet[Elder]:
-    """``queryset`` with ``computed_tier`` and ``tier`` (override applied) on ``on``:
+    """``queryset`` with ``computed_tier`` and ``tier`` (override applied) on ``on``,
+    and with ``reasons=True`` also ``tier_reasons``, the codes ``evaluate`` gives.
 
     One statement, however many elders.
     """
     t = thresholds or Thresholds.current()
     computed, latest_barthel = _computed_tier_sql(on=on, thresholds=t)
-    return queryset.alias(_latest_barthel=latest_barthel).annotate(
+    queryset = queryset.alias(_latest_barthel=latest_barthel).annotate(
         computed_tier=computed,
         tier=SqlCase(
             When(Q(status__in=_GONE), then=Value(Tier.INELIGIBLE)),
@@ -279,3 +338,6 @@ def annotate_tier(
             output_field=CharField(),
         ),
     )
+    if reasons:
+        queryset = queryset.annotate(tier_reasons=_reasons_sql(on=on, thresholds=t))
+    return queryset

@@ -20,6 +20,7 @@ from carecenter.audit import audit_context
 from carecenter.models import Station, User
 from carecenter.scoping import require_write, scope_of, visible_to
 from elders.models import Elder, Status
+from services import payment
 from services.models import (
     AgreementPrice,
     AgreementStatus,
@@ -30,7 +31,6 @@ from services.models import (
     ServiceRecord,
     ServiceType,
 )
-from services.payment import record_payment
 from services.scans import check_scan
 from volunteers.models import VolunteerStatus
 from volunteers.qualifications import missing_certificates
@@ -233,7 +233,8 @@ def service_record_create(
     Refused: a time in the future, an elder who is not active or not visible to
     the actor, more or fewer than one deliverer, and a provider's service not
     covered by an agreement in force on the day. The price defaults to the
-    agreed price, else the catalogue's; ``record_payment`` splits the amount.
+    agreed price, else the catalogue's; ``payment.pay`` spends the elder's vouchers
+    first and the elder pays the rest.
     """
     station = elder.station
     require_write(actor, station)
@@ -327,9 +328,11 @@ def service_record_create(
         )
     if errors:
         raise ValidationError(errors)
-    record.voucher_paid, record.self_paid = record_payment(record)
+    record.voucher_paid, record.self_paid = Decimal("0"), payment.record_amount(record)
     with audit_context(user=actor, reason=_("service recorded")):
         record.save()
+        if payment.pay(record, actor=actor)[0] > 0:
+            record.save(update_fields=["voucher_paid", "self_paid"])
     return record
 
 
@@ -337,7 +340,10 @@ def service_record_create(
 def service_record_cancel(
     *, actor: User, record: ServiceRecord, reason: str
 ) -> ServiceRecord:
-    """Cancel a record; it is kept, marked with who cancelled it, when and why."""
+    """Cancel a record; it is kept, marked with who cancelled it, when and why.
+
+    The vouchers it spent go back to the elder (reversal entries).
+    """
     require_write(actor, record.station)
     reason = (reason or "").strip()
     if not reason:
@@ -350,6 +356,7 @@ def service_record_cancel(
     record.cancel_reason = reason
     with audit_context(user=actor, reason=reason):
         record.save(update_fields=["cancelled_at", "cancelled_by", "cancel_reason"])
+        payment.refund(record, actor=actor)
     return record
 
 

@@ -284,7 +284,7 @@ class ServiceRecord(StationScoped):
     """One delivered service to one elder (PRODUCT.md "Services").
 
     Exactly one of provider, volunteer and staff delivered it. The amounts paid by
-    vouchers and by the elder come from ``services.payment.record_payment``.
+    vouchers and by the elder come from ``services.payment.pay``.
     A cancelled record is kept, marked with who cancelled it, when and why.
     """
 

@@ -1,13 +1,15 @@
-"""How a service record is paid (PRODUCT.md "Services": vouchers first, the rest
-by the elder).
+"""How a service record is paid (PRODUCT.md "Services", "Vouchers"): the elder's
+vouchers valid on the service day first, oldest expiry first; the rest by the elder.
 
-``record_payment`` is the one place that splits a record's amount. Until the
-vouchers issue replaces it, the elder pays everything.
+``record_amount`` is the one place a record's amount is computed; ``pay`` and
+``refund`` are the only ways a record touches the voucher ledger.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils import timezone
 
 CENT = Decimal("0.01")
 
@@ -19,6 +21,32 @@ def record_amount(record) -> Decimal:
     )
 
 
-def record_payment(record) -> tuple[Decimal, Decimal]:
-    """``(voucher_paid, self_paid)`` of ``record``; they add up to its amount."""
-    return Decimal("0.00"), record_amount(record)
+def pay(record, *, actor=None) -> tuple[Decimal, Decimal]:
+    """Pay a saved ``record`` inside the caller's transaction.
+
+    Sets and returns ``(voucher_paid, self_paid)``; they add up to its amount.
+    Concurrent records of one elder wait for each other's voucher rows, so
+    together they never spend more than the elder has.
+    """
+    from vouchers import ledger
+
+    amount = record_amount(record)
+    voucher = ledger.redeem(
+        elder_id=record.elder_id,
+        amount=amount,
+        on=timezone.localtime(record.delivered_at).date(),
+        service_record_id=record.pk,
+        actor_id=actor.pk if actor is not None else None,
+    )
+    record.voucher_paid, record.self_paid = voucher, amount - voucher
+    return record.voucher_paid, record.self_paid
+
+
+def refund(record, *, actor=None) -> Decimal:
+    """Give a cancelled record's vouchers back to the elder; return the amount."""
+    from vouchers import ledger
+
+    return ledger.reverse(
+        service_record_id=record.pk,
+        actor_id=actor.pk if actor is not None else None,
+    )

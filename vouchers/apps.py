@@ -5,3 +5,18 @@ from django.utils.translation import gettext_lazy as _
 class VouchersConfig(AppConfig):
     name = "vouchers"
     verbose_name = _("Vouchers")
+
+    def ready(self) -> None:
+        from carecenter.management.commands.seed_demo import seed_demo_steps
+        from elders.demo import seed_elders
+        from vouchers import queries  # noqa: F401  (registers the home counters)
+        from vouchers.demo import seed_voucher_expiry, seed_voucher_issuance
+
+        # Issuance right after the elders, so that the demo services spend vouchers;
+        # expiry after everything else.
+        if seed_voucher_issuance not in seed_demo_steps:
+            seed_demo_steps.insert(
+                seed_demo_steps.index(seed_elders) + 1, seed_voucher_issuance
+            )
+        if seed_voucher_expiry not in seed_demo_steps:
+            seed_demo_steps.append(seed_voucher_expiry)

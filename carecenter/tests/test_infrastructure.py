@@ -64,19 +64,11 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY" in result.stderr
 
 
-def test_a_real_worker_runs_a_task():
+def test_a_real_worker_runs_a_task(real_worker):
     """Against CELERY_BROKER_URL (Redis in CI) when set, else an in-memory broker."""
-    from celery.contrib.testing.worker import start_worker
-
-    from carecenter.celery import app
     from carecenter.tasks import ping
 
-    app.conf.task_always_eager = False
-    if not settings.CELERY_BROKER_URL:
-        app.conf.broker_url = "memory://"
-        app.conf.result_backend = "cache+memory://"
-    with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=10):
-        assert ping.delay().get(timeout=20) == "pong"
+    assert ping.delay().get(timeout=20) == "pong"
 
 
 def test_seed_demo_is_safe_to_run_twice(client):

@@ -20,11 +20,13 @@ ON = datetime.date(2026, 11, 1)
 
 
 def tier_both_ways(elder, on=ON, thresholds=None):
-    """The tier by both forms; the test fails if they disagree."""
+    """The tier and its reasons by both forms; the test fails if they disagree."""
     single = evaluate(elder, on=on, thresholds=thresholds)
-    row = annotate_tier(Elder.objects.filter(pk=elder.pk), on=on, thresholds=thresholds)
-    sql = row.values_list("computed_tier", "tier").get()
-    assert sql == (single.computed_tier, single.tier)
+    row = annotate_tier(
+        Elder.objects.filter(pk=elder.pk), on=on, thresholds=thresholds, reasons=True
+    )
+    sql = row.values_list("computed_tier", "tier", "tier_reasons").get()
+    assert sql == (single.computed_tier, single.tier, single.reasons)
     return single
 
 

@@ -37,30 +37,3 @@ def make_volunteer():
         )
 
     return make
-
-
-def _seed_catalogue() -> None:
-    from services.demo import catalogue_ensure
-
-    catalogue_ensure()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _service_catalogue_in_the_test_database(django_db_setup, django_db_blocker):
-    """The catalogue rows of the data migration.
-
-    A transactional test (the browser tests) truncates every table when it ends,
-    data migrations' rows included, and ``--reuse-db`` keeps the database so
-    truncated for the next run: seed the rows again (idempotent).
-    """
-    with django_db_blocker.unblock():
-        _seed_catalogue()
-
-
-@pytest.fixture(autouse=True)
-def _service_catalogue(request):
-    """The same after a transactional test has run earlier in this session."""
-    if "transactional_db" in request.fixturenames or any(
-        m.kwargs.get("transaction") for m in request.node.iter_markers("django_db")
-    ):
-        _seed_catalogue()

@@ -14,7 +14,7 @@ from carecenter.catalogue import ServiceKind
 from elders.tests.factories import ElderFactory
 from services import actions
 from services.models import Feedback, ServiceRecord, ServiceType
-from services.payment import record_payment
+from services.payment import record_amount
 from services.queries import mask_name
 from services.scans import MAX_SCAN_BYTES
 from services.tests.factories import (
@@ -395,12 +395,12 @@ class TestAgreement:
             )
 
 
-def test_the_payment_is_all_self_paid_until_vouchers_come():
+def test_a_record_amount_is_price_times_quantity_to_the_cent():
     class Record:
         price = Decimal("12.50")
         quantity = Decimal("1.5")
 
-    assert record_payment(Record()) == (Decimal("0.00"), Decimal("18.75"))
+    assert record_amount(Record()) == Decimal("18.75")
 
 
 @pytest.mark.parametrize(
