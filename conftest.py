@@ -177,6 +177,7 @@ def sign_in(page, live_server):
         page.fill("#id_username", username)
         page.fill("#id_password", "pw")
         page.locator("main form button[type=submit]").click()
-        page.wait_for_url(f"{live_server.url}/")
+        # The home page, or a volunteer's own start page.
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
     return sign_in

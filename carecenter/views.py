@@ -3,21 +3,27 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
 
 from carecenter import audit, home, queries
-from carecenter.scoping import scope_of
+from carecenter.scoping import is_station_reader, scope_of
 
 
 @login_required
 def home_page(request):
-    """Today at the station(s) the user works for; a district table for supervisors."""
+    """Today at the station(s) the user works for; a district table for supervisors.
+
+    Someone who is only a volunteer has no station figures to read: their start
+    page is the list of their paired elders, where they log visits.
+    """
+    scope = scope_of(request.user)
+    if scope.volunteer_station_ids and not is_station_reader(request.user):
+        return redirect("volunteers:my-elders")
     stations = queries.station_list(user=request.user)
     counts = home.counts_for(stations)
-    scope = scope_of(request.user)
     rows = [(station, counts.get(station.pk, {})) for station in stations]
     return render(
         request,

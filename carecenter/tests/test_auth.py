@@ -130,3 +130,19 @@ def test_the_admin_opens_to_the_administrator_role(client, cast):
     assert client.get(reverse("admin:index")).status_code == 200
     assert client.get(reverse("admin:carecenter_station_changelist")).status_code == 200
     assert client.get(reverse("admin:carecenter_user_changelist")).status_code == 200
+
+
+def test_a_volunteer_starts_on_their_own_elders(client, cast):
+    client.force_login(cast.volunteer_a)
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response.url == reverse("volunteers:my-elders")
+
+
+def test_staff_who_also_volunteer_keep_the_station_home(client, cast):
+    from carecenter.actions import role_grant
+    from carecenter.models import Role
+
+    role_grant(actor=None, user=cast.staff_a, role=Role.VOLUNTEER, station=cast.a)
+    client.force_login(cast.staff_a)
+    assert client.get(reverse("home")).status_code == 200

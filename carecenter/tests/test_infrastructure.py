@@ -106,7 +106,7 @@ def test_every_demo_user_can_sign_in(client):
             reverse("login"), {"username": username, "password": "demo-pw-2"}
         )
         assert response.status_code == 302, username
-        assert client.get(reverse("home")).status_code == 200
+        assert client.get(reverse("home"), follow=True).status_code == 200
 
 
 def test_the_token_endpoint_returns_a_token_that_authenticates(client, cast):

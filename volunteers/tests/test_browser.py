@@ -42,7 +42,7 @@ def test_a_volunteer_logs_a_visit_and_staff_follow_it_up(
 
     page.set_viewport_size(PHONE)
     sign_in("volunteer_a")
-    page.goto(f"{live_server.url}/volunteers/me/")
+    assert page.url == f"{live_server.url}/volunteers/me/"  # their start page
     assert page.locator(".elder-card").count() == 1
     assert "李德明" not in page.content()
     assert fits_the_phone(page)
