@@ -30,6 +30,35 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+class ElderPicker(forms.HiddenInput):
+    """An elder chosen by searching (name, phone or ID tail), not from a list of a
+    station's thousands: a search box asks ``elders:pick`` as one types (htmx) and
+    the chosen elder's id goes into the hidden input. Used with a
+    ``ModelChoiceField`` whose (scoped) queryset names the chosen elder, so an id
+    outside the user's scope shows nothing. ``station`` narrows the search.
+
+    ``base.html`` loads ``static/js/elder-picker.js`` for every page. The widget's
+    template lives in the app (``elders/templates/``): Django's form renderer reads
+    widget templates from apps, not from the project's template folder.
+    """
+
+    template_name = "elders/widgets/elder_picker.html"
+    is_hidden = False  # a visible control, with its label, despite the hidden input
+
+    def __init__(self, attrs=None, *, station_id: int | None = None):
+        super().__init__(attrs)
+        self.station_id = station_id
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        chosen = None
+        queryset = getattr(self.choices, "queryset", None)
+        if value not in (None, "") and str(value).isdigit() and queryset is not None:
+            chosen = queryset.filter(pk=value).select_related("station").first()
+        context["widget"].update({"chosen": chosen, "station_id": self.station_id})
+        return context
+
+
 def _row(*fields, cols="col-md-6"):
     return Div(*[Div(f, css_class=cols) for f in fields], css_class="row")
 

@@ -37,6 +37,24 @@ def elder_search(*, user, params, request=None) -> ElderFilter:
     return ElderFilter(params, queryset=elder_list(user=user), request=request)
 
 
+def elder_pick(
+    *, user, q: str, station_id: int | None = None, limit: int = 15
+) -> list[Elder]:
+    """Active elders matching ``q`` (name, phone, ID tail) for a form's elder picker:
+    within the user's scope, best matches first, at most ``limit``."""
+    if not "".join((q or "").split()):
+        return []
+    queryset = visible_to(user, Elder.objects.select_related("station")).filter(
+        status=Status.ACTIVE
+    )
+    if station_id is not None:
+        queryset = queryset.filter(station_id=station_id)
+    found = ElderFilter({"q": q}, queryset=queryset).qs
+    if not found.query.order_by:
+        found = found.order_by("name", "pk")
+    return list(found[:limit])
+
+
 def elder_detail(*, user, pk: int) -> Elder:
     queryset = Elder.objects.select_related(
         "station", "station__district", "tier_override_by"

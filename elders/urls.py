@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.elder_list, name="list"),
     path("new/", views.elder_create, name="create"),
     path("needs/", views.needs_summary, name="needs-summary"),
+    path("pick/", views.elder_pick, name="pick"),
     path("<int:pk>/", views.elder_detail, name="detail"),
     path("<int:pk>/edit/", views.elder_edit, name="edit"),
     path("<int:pk>/contacts/new/", views.contact_form, name="contact-add"),

@@ -264,3 +264,19 @@ def tier_override(request, pk: int):
 def needs_summary(request):
     summary = queries.needs_summary(user=request.user)
     return render(request, "elders/needs_summary.html", {"summary": summary})
+
+
+@station_reader_required
+def elder_pick(request):
+    """The matches of an elder picker's search box (an htmx fragment)."""
+    station = request.GET.get("station", "")
+    elders = queries.elder_pick(
+        user=request.user,
+        q=request.GET.get("q", ""),
+        station_id=int(station) if station.isdigit() else None,
+    )
+    return render(
+        request,
+        "elders/_pick_results.html",
+        {"elders": elders, "q": request.GET.get("q", "")},
+    )

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carecenter.models import Role, User
 from carecenter.scoping import visible_to, writable_stations
-from elders.forms import DateInput
+from elders.forms import DateInput, ElderPicker
 from elders.models import Elder, Status
 from services import queries
 from services.actions import AGREEMENT_FIELDS, FEEDBACK_FIELDS, PROVIDER_FIELDS
@@ -188,7 +188,9 @@ class AgreementForm(forms.ModelForm):
 
 
 class ServiceRecordForm(forms.Form):
-    elder = forms.ModelChoiceField(queryset=None, label=_("Elder"))
+    elder = forms.ModelChoiceField(
+        queryset=None, label=_("Elder"), widget=ElderPicker()
+    )
     service_type = forms.ModelChoiceField(queryset=None, label=_("Service"))
     delivered_by = forms.ChoiceField(
         choices=DeliveredBy.choices,

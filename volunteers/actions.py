@@ -423,11 +423,16 @@ def visit_log(
     """Log one completed visit and credit its minutes to the hours ledger.
 
     PRODUCT.md: the end after the start and not in the future, no overlap with
-    the volunteer's other visits (also an exclusion constraint, for races), the
+    the volunteer's other visits (checked under a lock on the volunteer, and an
+    exclusion constraint in the database), the
     elder paired with the volunteer (active, approved) and active. The visit and
     its ledger entry are written in one transaction.
     """
     _require_visit_writer(actor, volunteer)
+    # One visit of a volunteer at a time: two phones logging overlapping visits
+    # at once would otherwise each wait for the other's row in the exclusion
+    # constraint's check, a deadlock that PostgreSQL breaks with an error.
+    Volunteer.objects.select_for_update().filter(pk=volunteer.pk).exists()
     pairing = (
         Pairing.objects.select_for_update()
         .filter(volunteer=volunteer, elder=elder, active=True)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carecenter.catalogue import ServiceKind
 from carecenter.scoping import visible_to, writable_stations
-from elders.forms import DateInput
+from elders.forms import DateInput, ElderPicker
 from elders.models import Elder
 from elders.models import Status as ElderStatus
 from volunteers.actions import (
@@ -180,7 +180,9 @@ class CertificateForm(forms.ModelForm):
 
 
 class PairingClaimForm(forms.Form):
-    elder = forms.ModelChoiceField(queryset=None, label=_("Elder"))
+    elder = forms.ModelChoiceField(
+        queryset=None, label=_("Elder"), widget=ElderPicker()
+    )
     services = _services_field(_("Services promised"))
     schedule = forms.CharField(
         label=_("Service hours"),
@@ -197,6 +199,7 @@ class PairingClaimForm(forms.Form):
                 station=volunteer.station, status=ElderStatus.ACTIVE
             ).order_by("name", "pk"),
         )
+        self.fields["elder"].widget.station_id = volunteer.station_id
         self.helper = _helper(
             "elder", Div("services", css_class="service-choices"), "schedule"
         )

@@ -335,3 +335,52 @@ class TestNeedsSummary:
         assert (
             sum(n for (group, need), n in summary.counts.items() if need == "chat") == 2
         )
+
+
+class TestElderPicker:
+    """The search behind the elder pickers of the service record and pairing forms."""
+
+    def test_it_finds_active_elders_of_the_users_stations(self, client, cast):
+        from elders.tests.factories import ElderFactory
+
+        ElderFactory(station=cast.a, name="王秀英")
+        ElderFactory(station=cast.a, name="王建国", status="deceased")
+        ElderFactory(station=cast.b, name="王桂兰")
+        client.force_login(cast.staff_a)
+        response = client.get(reverse("elders:pick"), {"q": "王"})
+        assert [e.name for e in response.context["elders"]] == ["王秀英"]
+
+    def test_it_narrows_to_a_station(self, client, cast):
+        from elders.tests.factories import ElderFactory
+
+        ElderFactory(station=cast.a, name="李明")
+        other = ElderFactory(station=cast.b, name="李华")
+        client.force_login(cast.supervisor)
+        response = client.get(reverse("elders:pick"), {"q": "李", "station": cast.b.pk})
+        assert response.context["elders"] == [other]
+
+    def test_an_empty_query_lists_nobody_and_volunteers_are_refused(self, client, cast):
+        client.force_login(cast.staff_a)
+        assert client.get(reverse("elders:pick"), {"q": " "}).context["elders"] == []
+        client.force_login(cast.volunteer_a)
+        assert client.get(reverse("elders:pick"), {"q": "王"}).status_code == 403
+
+    def test_the_picker_never_names_an_elder_outside_the_scope(self, client, cast):
+        from elders.tests.factories import ElderFactory
+
+        hidden = ElderFactory(station=cast.b, name="赵秘密")
+        client.force_login(cast.staff_a)
+        page = client.get(reverse("services:record-create"), {"elder": hidden.pk})
+        assert "赵秘密" not in page.content.decode()
+        mine = ElderFactory(station=cast.a, name="赵大爷")
+        page = client.get(reverse("services:record-create"), {"elder": mine.pk})
+        assert "赵大爷" in page.content.decode()
+
+    def test_the_service_form_no_longer_lists_every_elder(self, client, cast):
+        from elders.tests.factories import ElderFactory
+
+        for n in range(30):
+            ElderFactory(station=cast.a, name=f"老人甲{n}")
+        client.force_login(cast.staff_a)
+        html = client.get(reverse("services:record-create")).content.decode()
+        assert "老人甲2" not in html

@@ -360,7 +360,8 @@ class TestAgreement:
         assert path.read_bytes() == content
         private = Path(settings.MEDIA_ROOT) / "private"
         assert private in path.parents
-        assert name.split(".")[0] not in path.name  # a random name
+        assert path.stem != name.split(".")[0]  # a random name
+        assert len(path.stem) >= 16
         with pytest.raises(ValueError):
             agreement.scan.url  # noqa: B018  (no public URL)
 

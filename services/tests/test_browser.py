@@ -23,10 +23,18 @@ def pdf_pages(data: bytes) -> int:
 def test_staff_record_a_service_and_fill_its_feedback(
     page, live_server, cast, screenshot_dir, sign_in
 ):
-    elder = ElderFactory(station=cast.a, name="周桂芳")
+    ElderFactory(station=cast.a, name="周桂芳")
+    ElderFactory(station=cast.a, name="周建国")
+    ElderFactory(station=cast.b, name="周桂兰")  # another station: never offered
     sign_in("staff_a")
     page.goto(f"{live_server.url}/services/records/new/")
-    page.select_option("#id_elder", str(elder.pk))
+    page.fill("[data-picker-query]", "周")
+    page.locator("[data-pick-id]").nth(1).wait_for()
+    offered = page.locator("[data-pick-id]").all_inner_texts()
+    assert len(offered) == 2 and "周桂兰" not in " ".join(offered)
+    page.fill("[data-picker-query]", "桂芳")
+    page.locator("[data-pick-label=周桂芳]").click()
+    assert page.locator("[data-picker-label]").inner_text() == "周桂芳"
     page.select_option("#id_service_type", str(service_type("chat").pk))
     page.check("input[name=delivered_by][value=staff]")
     page.fill("#id_duration_minutes", "50")
