@@ -208,6 +208,13 @@ def writable_stations(user, *, manager: bool = False) -> models.QuerySet:
     return stations.filter(pk__in=ids)
 
 
+def require_some_writable_station(user) -> None:
+    """Raise 403 unless ``user`` may change the data of at least one station (for
+    pages that create a record before its station is chosen)."""
+    if not writable_stations(user).exists():
+        raise PermissionDenied(_("You may view these records but not change them."))
+
+
 def scope_form_choices(form, user) -> None:
     """Narrow every model-choice field of ``form`` to what ``user`` may see."""
     for field in form.fields.values():

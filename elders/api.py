@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -24,7 +22,11 @@ from rest_framework.response import Response
 from carecenter.api import ScopedRelatedField, ScopedViewSetMixin, action_errors
 from carecenter.catalogue import ServiceKind
 from carecenter.models import Station
-from carecenter.scoping import may_see_id_numbers, writable_stations
+from carecenter.scoping import (
+    may_see_id_numbers,
+    require_some_writable_station,
+    writable_stations,
+)
 from elders import actions, queries
 from elders.actions import ELDER_FIELDS
 from elders.eligibility import REASONS, evaluate
@@ -188,8 +190,7 @@ class ElderViewSet(
         return ElderSerializer
 
     def create(self, request, *args, **kwargs):
-        if not writable_stations(request.user).exists():
-            raise PermissionDenied(_("You may view these records but not change them."))
+        require_some_writable_station(request.user)
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):

@@ -10,7 +10,6 @@ roles get 403 from the actions' ``require_write``.
 from __future__ import annotations
 
 import django_filters
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,7 +20,7 @@ from rest_framework.response import Response
 
 from carecenter.api import ScopedRelatedField, ScopedViewSetMixin, action_errors
 from carecenter.models import Station, User
-from carecenter.scoping import writable_stations
+from carecenter.scoping import require_some_writable_station
 from elders.api import IdFilter, ServiceKindField, WritableStationField, enum_field
 from elders.models import Elder
 from services import actions
@@ -45,11 +44,6 @@ AgreementStatusField = enum_field("AgreementStatusEnum", AgreementStatus.choices
 ChargingMethodField = enum_field("ChargingMethodEnum", ChargingMethod.choices)
 ChannelField = enum_field("FeedbackChannelEnum", Channel.choices)
 UnitField = enum_field("ServiceUnitEnum", Unit.choices)
-
-
-def _require_some_writable_station(user) -> None:
-    if not writable_stations(user).exists():
-        raise PermissionDenied(_("You may view these records but not change them."))
 
 
 # --- Service types -----------------------------------------------------------------
@@ -130,7 +124,7 @@ class ProviderViewSet(
         return ProviderSerializer
 
     def create(self, request, *args, **kwargs):
-        _require_some_writable_station(request.user)
+        require_some_writable_station(request.user)
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
@@ -230,7 +224,7 @@ class AgreementViewSet(
         return AgreementSerializer
 
     def create(self, request, *args, **kwargs):
-        _require_some_writable_station(request.user)
+        require_some_writable_station(request.user)
         return super().create(request, *args, **kwargs)
 
     def _save(self, serializer, *, station, agreement=None):
@@ -417,7 +411,7 @@ class ServiceRecordViewSet(
         return ServiceRecordSerializer
 
     def create(self, request, *args, **kwargs):
-        _require_some_writable_station(request.user)
+        require_some_writable_station(request.user)
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):

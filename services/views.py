@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,9 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from carecenter.forms import add_action_errors
+from carecenter.pagination import page_context
 from carecenter.scoping import (
     can_write,
     report_stations,
+    require_some_writable_station,
     require_write,
     station_reader_required,
     writable_stations,
@@ -33,22 +34,6 @@ from services.forms import (
 )
 
 PAGE_SIZE = 25
-
-
-def _page(request, queryset):
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    return {
-        "page_obj": page,
-        "is_paginated": page.has_other_pages(),
-        "query_string": params.urlencode(),
-    }
-
-
-def _require_some_writable_station(user) -> None:
-    if not writable_stations(user).exists():
-        raise PermissionDenied(_("You may view these records but not change them."))
 
 
 def _multi_station(user) -> bool:
@@ -76,7 +61,7 @@ def record_list(request):
         state=criteria.get("state") or "",
         q=criteria.get("q") or "",
     )
-    context = _page(request, records)
+    context = page_context(request, records, size=PAGE_SIZE)
     context.update(
         {
             "filters": filters,
@@ -90,7 +75,7 @@ def record_list(request):
 
 @station_reader_required
 def record_create(request):
-    _require_some_writable_station(request.user)
+    require_some_writable_station(request.user)
     initial = {}
     if request.GET.get("elder", "").isdigit():
         initial["elder"] = int(request.GET["elder"])
@@ -203,7 +188,7 @@ def feedback_pending(request):
         except ValueError:
             month = today
     records = queries.records_lacking_feedback(user=request.user)
-    context = _page(request, records)
+    context = page_context(request, records, size=PAGE_SIZE)
     context.update(
         {
             "records": context["page_obj"].object_list,
@@ -220,7 +205,9 @@ def feedback_pending(request):
 
 @station_reader_required
 def provider_list(request):
-    context = _page(request, queries.provider_list(user=request.user))
+    context = page_context(
+        request, queries.provider_list(user=request.user), size=PAGE_SIZE
+    )
     context.update(
         {
             "providers": context["page_obj"].object_list,
@@ -252,7 +239,7 @@ def provider_form(request, pk: int | None = None):
         provider = queries.provider_detail(user=request.user, pk=pk)
         require_write(request.user, provider.station)
     else:
-        _require_some_writable_station(request.user)
+        require_some_writable_station(request.user)
     form = ProviderForm(request.POST or None, instance=provider, user=request.user)
     if request.method == "POST" and form.is_valid():
         station = provider.station if provider else form.cleaned_data["station"]
@@ -278,7 +265,9 @@ def provider_form(request, pk: int | None = None):
 
 @station_reader_required
 def agreement_list(request):
-    context = _page(request, queries.agreement_list(user=request.user))
+    context = page_context(
+        request, queries.agreement_list(user=request.user), size=PAGE_SIZE
+    )
     today = timezone.localdate()
     context.update(
         {
@@ -313,7 +302,7 @@ def agreement_form(request, pk: int | None = None):
         agreement = queries.agreement_detail(user=request.user, pk=pk)
         require_write(request.user, agreement.station)
     else:
-        _require_some_writable_station(request.user)
+        require_some_writable_station(request.user)
     form = AgreementForm(
         request.POST or None,
         request.FILES or None,

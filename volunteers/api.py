@@ -10,7 +10,6 @@ elders; a visit to any other elder is refused like a missing one.
 from __future__ import annotations
 
 import django_filters
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
@@ -20,7 +19,7 @@ from rest_framework.response import Response
 
 from carecenter.api import ScopedRelatedField, ScopedViewSetMixin, action_errors
 from carecenter.models import Station
-from carecenter.scoping import writable_stations
+from carecenter.scoping import require_some_writable_station
 from elders.api import IdFilter, ServiceKindField, WritableStationField
 from elders.models import Elder
 from volunteers import actions, queries
@@ -32,11 +31,6 @@ def _station_code(**kwargs):
     return serializers.SlugRelatedField(
         slug_field="code", read_only=True, label=gettext_lazy("station"), **kwargs
     )
-
-
-def _require_some_writable(user) -> None:
-    if not writable_stations(user).exists():
-        raise PermissionDenied(_("You may view these records but not change them."))
 
 
 # --- Teams ----------------------------------------------------------------------------
@@ -79,7 +73,7 @@ class TeamViewSet(
         return TeamCreateSerializer if self.action == "create" else TeamSerializer
 
     def create(self, request, *args, **kwargs):
-        _require_some_writable(request.user)
+        require_some_writable_station(request.user)
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
@@ -152,7 +146,7 @@ class VolunteerViewSet(
         return VolunteerSerializer
 
     def create(self, request, *args, **kwargs):
-        _require_some_writable(request.user)
+        require_some_writable_station(request.user)
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):

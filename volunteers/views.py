@@ -9,7 +9,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,9 +18,11 @@ from django.views.decorators.http import require_POST
 
 from carecenter import audit
 from carecenter.forms import add_action_errors
+from carecenter.pagination import page_context
 from carecenter.scoping import (
     can_write,
     report_stations,
+    require_some_writable_station,
     require_write,
     scope_of,
     security_log,
@@ -43,22 +44,6 @@ from volunteers.forms import (
 )
 
 PAGE_SIZE = 25
-
-
-def _page(request, queryset):
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    return {
-        "page_obj": page,
-        "is_paginated": page.has_other_pages(),
-        "query_string": params.urlencode(),
-    }
-
-
-def _require_some_writable(user) -> None:
-    if not writable_stations(user).exists():
-        raise PermissionDenied(_("You may read these records but not change them."))
 
 
 def _form_page(request, form, *, title, back, intro=""):
@@ -89,7 +74,7 @@ def volunteer_list(request):
         "volunteers/list.html",
         {
             "filter": search,
-            **_page(request, search.qs),
+            **page_context(request, search.qs, size=PAGE_SIZE),
             "multi_station": report_stations(request.user).count() > 1,
             "can_add": writable_stations(request.user).exists(),
         },
@@ -98,7 +83,7 @@ def volunteer_list(request):
 
 @station_reader_required
 def volunteer_create(request):
-    _require_some_writable(request.user)
+    require_some_writable_station(request.user)
     form = VolunteerForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -245,7 +230,7 @@ def team_list(request):
         request,
         "volunteers/team_list.html",
         {
-            **_page(request, teams),
+            **page_context(request, teams, size=PAGE_SIZE),
             "can_add": writable_stations(request.user).exists(),
             "multi_station": report_stations(request.user).count() > 1,
         },
@@ -274,7 +259,7 @@ def team_form(request, pk: int | None = None):
         team = queries.team_detail(user=request.user, pk=pk)
         require_write(request.user, team.station)
     else:
-        _require_some_writable(request.user)
+        require_some_writable_station(request.user)
     form = TeamForm(request.POST or None, instance=team, user=request.user)
     if request.method == "POST" and form.is_valid():
         station = team.station if team else form.cleaned_data["station"]
@@ -301,7 +286,9 @@ def training_list(request):
         request,
         "volunteers/training_list.html",
         {
-            **_page(request, queries.training_list(user=request.user)),
+            **page_context(
+                request, queries.training_list(user=request.user), size=PAGE_SIZE
+            ),
             "can_add": writable_stations(request.user).exists(),
         },
     )
@@ -314,7 +301,7 @@ def training_form(request, pk: int | None = None):
         session = queries.training_detail(user=request.user, pk=pk)
         require_write(request.user, session.station)
     else:
-        _require_some_writable(request.user)
+        require_some_writable_station(request.user)
     form = TrainingForm(request.POST or None, instance=session, user=request.user)
     if request.method == "POST" and form.is_valid():
         station = session.station if session else form.cleaned_data["station"]
@@ -349,7 +336,7 @@ def certificate_list(request):
         request,
         "volunteers/certificate_list.html",
         {
-            **_page(request, certificates),
+            **page_context(request, certificates, size=PAGE_SIZE),
             "show_all": show_all,
             "today": timezone.localdate(),
             "soon": timezone.localdate()
@@ -368,7 +355,7 @@ def pairing_list(request):
     return render(
         request,
         "volunteers/pairing_list.html",
-        {**_page(request, pairings), "state": state},
+        {**page_context(request, pairings, size=PAGE_SIZE), "state": state},
     )
 
 
@@ -468,7 +455,9 @@ def follow_up_list(request):
         request,
         "volunteers/follow_ups.html",
         {
-            **_page(request, queries.open_follow_ups(user=request.user)),
+            **page_context(
+                request, queries.open_follow_ups(user=request.user), size=PAGE_SIZE
+            ),
             "resolved": queries.resolved_follow_ups(user=request.user),
         },
     )

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from carecenter.pagination import page_context
 from carecenter.scoping import (
     can_write,
     report_stations,
@@ -26,17 +26,6 @@ from vouchers.forms import IssueForm, MonthFilterForm, parse_month
 from vouchers.models import CycleStatus, RunTrigger
 
 PAGE_SIZE = 50
-
-
-def _page(request, queryset, size=PAGE_SIZE):
-    page = Paginator(queryset, size).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    return {
-        "page_obj": page,
-        "is_paginated": page.has_other_pages(),
-        "query_string": params.urlencode(),
-    }
 
 
 def _month_filters(request, *, default_this_month: bool):
@@ -53,7 +42,7 @@ def _month_filters(request, *, default_this_month: bool):
 def cycle_list(request):
     filters, month, station = _month_filters(request, default_this_month=False)
     cycles = queries.cycle_list(user=request.user, month=month, station=station)
-    context = _page(request, cycles)
+    context = page_context(request, cycles, size=PAGE_SIZE)
     managed = writable_stations(request.user, manager=True)
     context.update(
         {
@@ -104,7 +93,9 @@ def cycle_issue(request):
 def cycle_detail(request, pk: int):
     cycle = queries.cycle_detail(user=request.user, pk=pk)
     tier = request.GET.get("tier", "")
-    context = _page(request, queries.cycle_grants(cycle, tier=tier))
+    context = page_context(
+        request, queries.cycle_grants(cycle, tier=tier), size=PAGE_SIZE
+    )
     may_approve = cycle.status == CycleStatus.DRAFT and can_write(
         request.user, cycle.station, manager=True
     )
@@ -144,7 +135,7 @@ def cycle_approve(request, pk: int):
 def elder_vouchers(request, pk: int):
     today = timezone.localdate()
     found = queries.elder_vouchers(user=request.user, elder_pk=pk, on=today)
-    context = _page(request, queries.elder_entries(found.elder), size=30)
+    context = page_context(request, queries.elder_entries(found.elder), size=30)
     context.update(
         {
             "elder": found.elder,
