@@ -18,14 +18,20 @@ def home_page(request):
     stations = queries.station_list(user=request.user)
     counts = home.counts_for(stations)
     scope = scope_of(request.user)
-    rows = [(station, counts.get(station.pk, {})) for station in stations]
+    overview = scope.everything or bool(scope.supervised_district_ids)
+    # Notices are for the station's own users; the overview keeps to the counters.
+    notices = {} if overview else home.notices_for(stations)
+    rows = [
+        (station, counts.get(station.pk, {}), notices.get(station.pk, []))
+        for station in stations
+    ]
     return render(
         request,
         "carecenter/home.html",
         {
             "rows": rows,
             "counters": home.counters(),
-            "overview": scope.everything or bool(scope.supervised_district_ids),
+            "overview": overview,
             "today": timezone.localdate(),
         },
     )
