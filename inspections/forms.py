@@ -66,8 +66,9 @@ class FindingForm(forms.Form):
 
     def __init__(self, *args, inspection: Inspection, **kwargs):
         super().__init__(*args, **kwargs)
-        failed = [r for r in rules.evaluate(inspection) if r.passed is False]
-        others = [r for r in rules.evaluate(inspection) if r.passed is not False]
+        results = rules.evaluate(inspection)
+        failed = [r for r in results if r.passed is False]
+        others = [r for r in results if r.passed is not False]
         self.fields["indicator"].choices = [
             ("", _("Other (say what in the text)")),
             *[(r.indicator.code, f"{r.indicator.label} ✗") for r in failed],

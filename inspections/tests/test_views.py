@@ -130,6 +130,8 @@ class TestDetail:
         # the inspections page instead.
         other = signed_in(client, cast.staff_b).get(reverse("home")).content.decode()
         assert "经费挪作他用" not in other
+        overview = signed_in(client, cast.supervisor).get(reverse("home"))
+        assert "经费挪作他用" not in overview.content.decode()
 
     def test_the_home_page_counts_findings_to_rectify(self, client, cast, inspected):
         send(inspected["A"], cast.supervisor)
@@ -271,6 +273,7 @@ class TestStationAnswers:
         url = reverse("inspections:answer-recheck", args=[answer.pk])
         data = {f"recheck-{finding.pk}-result": "accepted"}
         assert signed_in(client, cast.manager_a).post(url, data).status_code == 403
+        assert signed_in(client, cast.staff_b).post(url, data).status_code == 404
         assert signed_in(client, cast.supervisor).post(url, data).status_code == 302
         assert Finding.objects.get().status == FindingStatus.ACCEPTED
 
