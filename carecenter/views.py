@@ -19,17 +19,17 @@ def home_page(request):
     counts = home.counts_for(stations)
     scope = scope_of(request.user)
     overview = scope.everything or bool(scope.supervised_district_ids)
+    rows = [(station, counts.get(station.pk, {})) for station in stations]
     # Notices are for the station's own users; the overview keeps to the counters.
     notices = {} if overview else home.notices_for(stations)
-    rows = [
-        (station, counts.get(station.pk, {}), notices.get(station.pk, []))
-        for station in stations
-    ]
     return render(
         request,
         "carecenter/home.html",
         {
             "rows": rows,
+            "notices": {
+                station.pk: notices.get(station.pk, []) for station in stations
+            },
             "counters": home.counters(),
             "overview": overview,
             "today": timezone.localdate(),

@@ -136,7 +136,7 @@ class TestDetail:
     def test_the_home_page_counts_findings_to_rectify(self, client, cast, inspected):
         send(inspected["A"], cast.supervisor)
         page = signed_in(client, cast.staff_a).get(reverse("home"))
-        [(_station, figures, _notices)] = page.context["rows"]
+        [(_station, figures)] = page.context["rows"]
         assert figures["findings_to_rectify"] == 1
 
 
