@@ -81,4 +81,4 @@ def test_the_supervisor_completes_an_inspection(
     with open(os.path.join(screenshot_dir, "inspection-zh.pdf"), "wb") as out:
         out.write(pdf)
     # Forms are left out of the print: figures, indicators, findings, decision.
-    assert pdf_pages(pdf) <= 3
+    assert pdf_pages(pdf) <= 2
