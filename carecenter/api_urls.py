@@ -9,6 +9,7 @@ from elders.api import (
     FamilyContactViewSet,
     NeedsSurveyViewSet,
 )
+from inspections.api import InspectionViewSet
 from services.api import (
     AgreementViewSet,
     ProviderViewSet,
@@ -35,6 +36,7 @@ router.register("teams", TeamViewSet, basename="team")
 router.register("pairings", PairingViewSet, basename="pairing")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("voucher-grants", VoucherGrantViewSet, basename="voucher-grant")
+router.register("inspections", InspectionViewSet, basename="inspection")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

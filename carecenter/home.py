@@ -3,6 +3,11 @@
 Each app registers counters with ``@home_counter``. A counter takes the stations
 being shown (an already scoped queryset) and returns ``{station_id: number}``
 from one grouped query, so a district of 50 stations costs one query a counter.
+
+Apps also register *notices* with ``@home_notice``: a function that takes the
+stations and returns ``Notice`` rows (for example the annual inspection's
+funding decision), shown above the station's counters to its own users, from
+one query per source.
 """
 
 from __future__ import annotations
@@ -32,6 +37,32 @@ def home_counter(key: str, label, *, url_name: str = "", warn: bool = False):
         return func
 
     return register
+
+
+@dataclass(frozen=True)
+class Notice:
+    station_id: int
+    text: str
+    url: str = ""
+    level: str = "info"  # a Bootstrap alert colour: info, success, warning, danger
+
+
+_notice_sources: list[Callable[[QuerySet], list[Notice]]] = []
+
+
+def home_notice(func):
+    if func not in _notice_sources:
+        _notice_sources.append(func)
+    return func
+
+
+def notices_for(stations: QuerySet) -> dict[int, list[Notice]]:
+    """``{station_id: [Notice, ...]}`` from every registered source."""
+    result: dict[int, list[Notice]] = {}
+    for source in _notice_sources:
+        for notice in source(stations):
+            result.setdefault(notice.station_id, []).append(notice)
+    return result
 
 
 def counters() -> list[Counter]:

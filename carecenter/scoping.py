@@ -15,6 +15,9 @@ Every page, form choice list, export, API endpoint and job goes through here.
 * ``get_visible_or_404`` answers 404 for another station's object exactly as
   for a missing one; ``require_write`` answers 404 outside the scope and 403 to
   a read-only role (supervisor, volunteer, or staff where a manager is needed).
+* ``can_supervise`` / ``require_supervise`` are the one exception to "supervisors
+  only read": the supervisor of a station's district (and the administrator)
+  inspects the station and decides its funding (PRODUCT.md, "Supervision").
 """
 
 from __future__ import annotations
@@ -171,6 +174,43 @@ def require_write(user, station: Station, *, manager: bool = False) -> None:
     raise PermissionDenied(
         _("You may view this station's records but not change them.")
     )
+
+
+def can_supervise(user, station: Station) -> bool:
+    """May ``user`` inspect ``station`` and decide its funding?
+
+    The one rule for supervision writes (PRODUCT.md, "Who uses it": supervisors
+    are read-only except inspections): a supervisor of the station's district, or
+    an administrator. Station roles never supervise, not even their own station.
+    """
+    scope = scope_of(user)
+    return scope.everything or station.district_id in scope.supervised_district_ids
+
+
+def require_supervise(user, station: Station) -> None:
+    """Raise unless ``user`` supervises ``station``: 404 outside the user's scope,
+    403 for the station's own staff, managers and volunteers."""
+    if can_supervise(user, station):
+        return
+    visible = visible_to(user, Station.objects.filter(pk=station.pk)).exists()
+    security_log.warning(
+        "denied: user=%s supervise station=%s (%s)",
+        getattr(user, "pk", None),
+        station.pk,
+        "not a supervisor" if visible else "outside scope",
+    )
+    if not visible:
+        raise Http404(_("Not found."))
+    raise PermissionDenied(_("Only the district's supervisor may do this."))
+
+
+def supervised_stations(user) -> models.QuerySet:
+    """The stations ``user`` supervises (see ``can_supervise``)."""
+    scope = scope_of(user)
+    stations = Station.objects.all()
+    if scope.everything:
+        return stations
+    return stations.filter(district__in=scope.supervised_district_ids)
 
 
 def report_stations(user) -> models.QuerySet:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("volunteers/", include("volunteers.urls")),
     path("services/", include("services.urls")),
     path("vouchers/", include("vouchers.urls")),
+    path("inspections/", include("inspections.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -24,14 +24,20 @@ def home_page(request):
         return redirect("volunteers:my-elders")
     stations = queries.station_list(user=request.user)
     counts = home.counts_for(stations)
+    overview = scope.everything or bool(scope.supervised_district_ids)
     rows = [(station, counts.get(station.pk, {})) for station in stations]
+    # Notices are for the station's own users; the overview keeps to the counters.
+    notices = {} if overview else home.notices_for(stations)
     return render(
         request,
         "carecenter/home.html",
         {
             "rows": rows,
+            "notices": {
+                station.pk: notices.get(station.pk, []) for station in stations
+            },
             "counters": home.counters(),
-            "overview": scope.everything or bool(scope.supervised_district_ids),
+            "overview": overview,
             "today": timezone.localdate(),
         },
     )

@@ -73,6 +73,8 @@ class IssueResult:
     month: datetime.date
     cycles: list[Cycle] = field(default_factory=list)
     runs: list[IssuanceRun] = field(default_factory=list)
+    #: Stations left out because the annual inspection stopped their funding.
+    stopped: list[Station] = field(default_factory=list)
 
     @property
     def grants_created(self) -> int:
@@ -90,12 +92,22 @@ def month_issue(
     actor: User | None = None,
     trigger: str = RunTrigger.SCHEDULE,
 ) -> IssueResult:
-    """Issue ``month``'s vouchers for ``stations`` (default: every active station)."""
+    """Issue ``month``'s vouchers for ``stations`` (default: every active station).
+
+    A station whose funding the annual inspection stopped before the month began
+    gets nothing: no cycle, no run (``inspections.funding``).
+    """
+    # Imported here: the inspections app reads the vouchers app's models.
+    from inspections.funding import stations_without_funding
+
     month = month.replace(day=1)
     if stations is None:
         stations = Station.objects.filter(is_active=True)
     stations = sorted(stations, key=lambda s: s.pk)
     result = IssueResult(month=month)
+    stopped = stations_without_funding(month, [s.pk for s in stations])
+    result.stopped = [s for s in stations if s.pk in stopped]
+    stations = [s for s in stations if s.pk not in stopped]
     if not stations:
         return result
     with transaction.atomic(), audit_context(user=actor, reason="voucher issuance"):
@@ -161,7 +173,15 @@ def cycle_issue(
         require_write(actor, station, manager=True)
     if not station.is_active:
         raise ValidationError(_("This station is closed and receives no vouchers."))
-    return month_issue(month=month, stations=[station], actor=actor, trigger=trigger)
+    result = month_issue(month=month, stations=[station], actor=actor, trigger=trigger)
+    if result.stopped:
+        raise ValidationError(
+            _(
+                "The annual inspection stopped this station's funding: it receives "
+                "no vouchers for this month."
+            )
+        )
+    return result
 
 
 def _lock(month: datetime.date, stations) -> None:

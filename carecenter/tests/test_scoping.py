@@ -7,9 +7,12 @@ from django.urls import reverse
 
 from carecenter.models import LeadingGroupMember, Station
 from carecenter.scoping import (
+    can_supervise,
     get_visible_or_404,
+    require_supervise,
     require_write,
     scope_form_choices,
+    supervised_stations,
     visible_to,
     writable_stations,
 )
@@ -124,6 +127,52 @@ class TestRequireWrite:
         with pytest.raises(Http404):
             require_write(cast.staff_a, cast.b)
         assert "denied" in caplog.text
+
+
+# user -> the station codes they supervise (inspections, funding decisions)
+SUPERVISES = {
+    "staff_a": set(),
+    "manager_a": set(),
+    "staff_b": set(),
+    "supervisor": {"A", "B"},
+    "volunteer_a": set(),
+    "admin": {"A", "B", "C"},
+}
+
+
+class TestSupervise:
+    @pytest.mark.parametrize("username, expected", SUPERVISES.items())
+    def test_only_the_districts_supervisor_and_the_administrator_supervise(
+        self, cast, username, expected
+    ):
+        user = getattr(cast, username)
+        allowed = {s.code for s in (cast.a, cast.b, cast.c) if can_supervise(user, s)}
+        assert allowed == expected
+        codes = set(supervised_stations(user).values_list("code", flat=True))
+        assert codes == expected
+
+    def test_it_answers_403_to_the_stations_own_manager(self, cast):
+        with pytest.raises(PermissionDenied):
+            require_supervise(cast.manager_a, cast.a)
+
+    def test_it_answers_404_outside_the_users_scope(self, cast):
+        with pytest.raises(Http404):
+            require_supervise(cast.manager_a, cast.b)
+        with pytest.raises(Http404):
+            require_supervise(cast.supervisor, cast.c)
+
+    def test_it_answers_403_to_a_volunteer(self, cast):
+        with pytest.raises(PermissionDenied):
+            require_supervise(cast.volunteer_a, cast.a)
+
+    def test_the_supervisor_passes_for_the_district(self, cast):
+        require_supervise(cast.supervisor, cast.b)
+        require_supervise(cast.admin, cast.c)
+
+    def test_an_inactive_supervisor_supervises_nothing(self, cast):
+        cast.supervisor.is_active = False
+        cast.supervisor.__dict__.pop("_carecenter_scope", None)
+        assert not can_supervise(cast.supervisor, cast.a)
 
 
 def test_form_choices_offer_only_writable_stations(cast):

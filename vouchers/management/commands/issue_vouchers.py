@@ -35,6 +35,11 @@ class Command(BaseCommand):
             month=day, stations=stations, trigger=RunTrigger.COMMAND
         )
         codes = {s.pk: s.code for s in Station.objects.all()}
+        for skipped in result.stopped:
+            self.stdout.write(
+                f"{skipped.code} {day:%Y-%m}: funding stopped by the annual "
+                "inspection, no vouchers issued"
+            )
         for run, cycle in zip(result.runs, result.cycles, strict=True):
             self.stdout.write(
                 f"{codes[run.station_id]} {day:%Y-%m}: {run.grants_created} new grants "
