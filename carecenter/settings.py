@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "services",
     "volunteers",
     "vouchers",
+    "supervision",
 ]
 
 MIDDLEWARE = [
