@@ -13,6 +13,7 @@ urlpatterns = [
     path("volunteers/", include("volunteers.urls")),
     path("services/", include("services.urls")),
     path("vouchers/", include("vouchers.urls")),
+    path("dashboard/", include("supervision.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
