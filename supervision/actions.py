@@ -21,6 +21,7 @@ from supervision.aggregates import replace_family
 from supervision.models import (
     FLOW_FAMILIES,
     SNAPSHOT_FAMILIES,
+    MonthlyFigure,
     RefreshRun,
     RefreshTrigger,
     StaleMonth,
@@ -37,6 +38,17 @@ def this_month() -> datetime.date:
 
 def _lock(cursor) -> None:
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
+
+
+#: After a refresh that changed more figures than this, the table's statistics are
+#: renewed at once: the next refresh's anti-join of stored against fresh figures
+#: must be planned as a hash join, not a nested loop over thousands of rows.
+ANALYZE_AFTER = 1000
+
+
+def _analyze_if_many(cursor, changed: int) -> None:
+    if changed > ANALYZE_AFTER:
+        cursor.execute(f"ANALYZE {MonthlyFigure._meta.db_table}")
 
 
 def _take_marks(cursor, *, station_ids=None, first=None, last=None) -> list[tuple]:
@@ -117,6 +129,7 @@ def figures_refresh(
             for family in SNAPSHOT_FAMILIES:
                 w, d = replace_family(cursor, family, station_ids, current, current)
                 written, deleted = written + w, deleted + d
+        _analyze_if_many(cursor, written + deleted)
     return RefreshRun.objects.create(
         trigger=trigger,
         started_at=started,
@@ -150,6 +163,7 @@ def figures_refresh_recent(*, trigger: str = RefreshTrigger.SCHEDULE) -> Refresh
             w, d = replace_family(cursor, family, station_ids, last, last)
             written, deleted = written + w, deleted + d
         folded, w, d = _fold_in(cursor, marks, skip=(first, last))
+        _analyze_if_many(cursor, written + deleted + w + d)
     return RefreshRun.objects.create(
         trigger=trigger,
         started_at=started,
@@ -173,6 +187,7 @@ def figures_refresh_changed(*, trigger: str = RefreshTrigger.COMMAND) -> Refresh
         started = timezone.now()
         marks = _take_marks(cursor)
         folded, written, deleted = _fold_in(cursor, marks)
+        _analyze_if_many(cursor, written + deleted)
     months = [m for _s, _f, m in marks] or [this_month()]
     return RefreshRun.objects.create(
         trigger=trigger,
