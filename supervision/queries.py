@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Subquery, Sum
+from django.utils import timezone
 
 from carecenter.models import District, Station
 from carecenter.scoping import get_visible_or_404, report_stations
@@ -219,8 +220,6 @@ class Dashboard:
 
     @property
     def is_stale(self) -> bool:
-        from django.utils import timezone
-
         return (
             self.as_of is None or timezone.now() - self.as_of.started_at > STALE_AFTER
         )
