@@ -99,7 +99,7 @@ def _figures(f: Figures) -> dict:
 def _dashboard(request) -> Dashboard:
     if not is_station_reader(request.user):
         raise PermissionDenied(_("This is for station staff and supervisors."))
-    form = RangeForm(request.query_params or None)
+    form = RangeForm(request.query_params)
     if not form.is_valid():
         raise ValidationError(form.errors)
     station = district = None

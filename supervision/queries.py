@@ -11,6 +11,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from django.db.models import Q, QuerySet, Subquery, Sum
 from django.utils import timezone
@@ -46,28 +47,31 @@ def months_between(first: datetime.date, last: datetime.date) -> list[datetime.d
 
 @dataclass
 class Figures:
-    """Sums of stored figures by (metric, key), with the dashboard's derived numbers."""
+    """Sums of stored figures by metric and key, with the dashboard's derived
+    numbers."""
 
-    values: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    values: dict[str, dict[str, Decimal]] = field(default_factory=dict)
 
     def add(self, metric: str, key: str, value: Decimal) -> None:
-        self.values[(metric, key)] = self.values.get((metric, key), ZERO) + value
+        keys = self.values.setdefault(metric, {})
+        keys[key] = keys.get(key, ZERO) + value
 
     def merge(self, other: Figures) -> None:
-        for (metric, key), value in other.values.items():
-            self.add(metric, key, value)
+        for metric, keys in other.values.items():
+            for key, value in keys.items():
+                self.add(metric, key, value)
 
     def get(self, metric: str, key: str = "") -> Decimal:
-        return self.values.get((metric, key), ZERO)
+        return self.values.get(metric, {}).get(key, ZERO)
 
     def count(self, metric: str, key: str = "") -> int:
         return int(self.get(metric, key))
 
     def by_key(self, metric: str) -> dict[str, Decimal]:
-        return {k: v for (m, k), v in self.values.items() if m == metric}
+        return dict(self.values.get(metric, {}))
 
     def total(self, metric: str) -> Decimal:
-        return sum(self.by_key(metric).values(), ZERO)
+        return sum(self.values.get(metric, {}).values(), ZERO)
 
     # --- Elders, needs and alerts (the snapshot) ---
 
@@ -165,7 +169,7 @@ class Figures:
 
     @property
     def budget(self) -> Decimal | None:
-        return self.values.get((Metric.VOUCHER_BUDGET, ""))
+        return self.values.get(Metric.VOUCHER_BUDGET, {}).get("")
 
     @property
     def budget_used_percent(self) -> int | None:
@@ -205,7 +209,7 @@ class Dashboard:
     def budget_year(self) -> int:
         return self.last.year
 
-    @property
+    @cached_property
     def districts(self) -> list[District]:
         seen: dict[int, District] = {}
         for station in self.stations:

@@ -48,15 +48,6 @@ class Table:
     footer: list | None = None
     note: str = ""
 
-    def cells(self, row: Row) -> list[tuple[object, str]]:
-        return list(zip(row.cells, [c.kind for c in self.columns], strict=True))
-
-    @property
-    def footer_cells(self) -> list[tuple[object, str]]:
-        if self.footer is None:
-            return []
-        return list(zip(self.footer, [c.kind for c in self.columns], strict=True))
-
 
 @dataclass
 class Section:

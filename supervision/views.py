@@ -32,9 +32,13 @@ def _range_query(first, last) -> str:
 
 def _station_link(first, last):
     query = _range_query(first, last)
+    links: dict[int, str] = {}
 
     def link(station) -> str:
-        return f"{reverse('supervision:station', args=[station.pk])}?{query}"
+        if station.pk not in links:
+            url = reverse("supervision:station", args=[station.pk])
+            links[station.pk] = f"{url}?{query}"
+        return links[station.pk]
 
     return link
 
