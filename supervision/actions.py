@@ -38,6 +38,9 @@ def this_month() -> datetime.date:
 
 def _lock(cursor) -> None:
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
+    # The statements are costly enough for the JIT compiler to kick in, which
+    # spends seconds compiling what runs in less (measured in bench/dashboard.py).
+    cursor.execute("SET LOCAL jit = off")
 
 
 #: After a refresh that changed more figures than this, the table's statistics are

@@ -213,10 +213,18 @@ def services_select(
                    count(*) AS n,
                    sum(r.duration_minutes) AS minutes,
                    sum(r.voucher_paid + r.self_paid) AS amount,
-                   count(f.id) AS feedback,
+                   count(f.satisfaction) AS feedback,
                    coalesce(sum(f.satisfaction), 0) AS satisfaction
             FROM services_servicerecord r
-            LEFT JOIN services_feedback f ON f.record_id = r.id
+            -- One probe of the feedback's unique index per record, never a scan
+            -- of every feedback form of every month: a scalar subquery is not
+            -- turned into a hash join, and OFFSET 0 keeps it from being inlined
+            -- (and run once for the count and again for the sum).
+            CROSS JOIN LATERAL (
+                SELECT (SELECT x.satisfaction FROM services_feedback x
+                        WHERE x.record_id = r.id) AS satisfaction
+                OFFSET 0
+            ) AS f
             WHERE r.station_id = ANY(%s::bigint[])
               AND r.delivered_at >= %s AND r.delivered_at < %s
               AND r.cancelled_at IS NULL
