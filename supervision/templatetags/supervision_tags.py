@@ -35,7 +35,7 @@ def _cell(value, kind: str, *, head: bool = False, url: str = "") -> str:
     if url:
         text = f'<a href="{escape(url)}">{text}</a>'
     if head:
-        return f'<th scope="row">{text}</th>'
+        return f'<th scope="row" class="fw-normal">{text}</th>'
     return f'<td class="text-end">{text}</td>' if kind != TEXT else f"<td>{text}</td>"
 
 
@@ -65,7 +65,7 @@ def figures_table(table: Table) -> SafeString:
         )
     foot = ""
     if table.footer is not None:
-        cells = [_cell(table.footer[0], TEXT, head=True)]
+        cells = [f'<th scope="row">{escape(str(table.footer[0]))}</th>']
         cells += [_cell(v, k) for v, k in zip(table.footer[1:], kinds[1:], strict=True)]
         foot = (
             '<tfoot class="table-light fw-semibold"><tr>'
