@@ -185,7 +185,15 @@ class RefreshRun(models.Model):
         ordering = ["-started_at", "-pk"]
         verbose_name = _("dashboard refresh")
         verbose_name_plural = _("dashboard refreshes")
-        indexes = [models.Index(fields=["-started_at"])]
+        indexes = [
+            models.Index(fields=["-started_at"]),
+            # The page's snapshot: the latest one taken up to a month.
+            models.Index(
+                fields=["-last_month"],
+                condition=Q(snapshot=True),
+                name="refresh_run_snapshot_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M} ({self.get_trigger_display()})"
