@@ -438,6 +438,13 @@ def build_tables(dash: Dashboard, link=None) -> dict[str, Table]:
 
 # --- Charts: the data Chart.js draws (static/supervision/dashboard.js) --------------
 
+TIER_COLOURS = {
+    Tier.FREE: "#15803d",
+    Tier.LOW_COST: "#0369a1",
+    Tier.PAID: "#9ca3af",
+    Tier.INELIGIBLE: "#e5e7eb",
+}
+
 
 def _number(value) -> float | int | None:
     if value is None:
@@ -483,6 +490,8 @@ def charts(dash: Dashboard) -> dict[str, dict]:
         "tiers": {
             "type": "doughnut",
             "title": _("Elders by tier today"),
+            # The tiers' colours wherever a tier is shown (carecenter.css).
+            "colors": [TIER_COLOURS[c] for c, _l in _tiers()],
             "labels": [label for _c, label in _tiers()],
             "datasets": [
                 {

@@ -31,7 +31,7 @@
       var colour = PALETTE[index % PALETTE.length];
       var styled = Object.assign({}, dataset);
       if (spec.type === "doughnut") {
-        styled.backgroundColor = spec.labels.map(function (_label, i) {
+        styled.backgroundColor = spec.colors || spec.labels.map(function (_label, i) {
           return PALETTE[i % PALETTE.length];
         });
       } else if (dataset.type === "line") {
