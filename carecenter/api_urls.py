@@ -16,6 +16,7 @@ from services.api import (
     ServiceRecordViewSet,
     ServiceTypeViewSet,
 )
+from supervision.api import report_figures, report_table
 from volunteers.api import PairingViewSet, TeamViewSet, VisitViewSet, VolunteerViewSet
 from vouchers.api import VoucherGrantViewSet, voucher_balance
 
@@ -45,5 +46,7 @@ urlpatterns = [
         voucher_balance,
         name="elder-voucher-balance",
     ),
+    path("reports/figures/", report_figures, name="report-figures"),
+    path("reports/tables/<slug:key>/", report_table, name="report-table"),
     *router.urls,
 ]

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "volunteers",
     "vouchers",
     "inspections",
+    "supervision",
 ]
 
 MIDDLEWARE = [

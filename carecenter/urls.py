@@ -14,6 +14,7 @@ urlpatterns = [
     path("services/", include("services.urls")),
     path("vouchers/", include("vouchers.urls")),
     path("inspections/", include("inspections.urls")),
+    path("dashboard/", include("supervision.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
