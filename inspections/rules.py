@@ -334,7 +334,7 @@ INDICATORS: list[Indicator] = [
         gettext_lazy("Staff and volunteers certified"),
         Group.SERVICE,
         10,
-        gettext_lazy("at least 80% on 31 December"),
+        gettext_lazy("on 31 December, at least 80%"),
         _certified,
         "percent",
     ),
