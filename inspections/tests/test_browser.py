@@ -37,7 +37,7 @@ def test_the_supervisor_completes_an_inspection(
     page.locator("form.finding-form button[type=submit]").click()
     page.locator(".finding").first.wait_for()
     finding = inspection.findings.get()
-    assert "Medical room" in finding.text or "医务室" in finding.text
+    assert "Medical room" in finding.text or "医疗室" in finding.text
 
     # The station answers (as its staff would, on their own page) ...
     actions.finding_answer(
