@@ -107,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         summary.append(["build of the activity data", f"{built:.1f} s", ""])
     say(f"database size: {common.database_size()}")
 
+    from carecenter.months import add_months
     from supervision import actions
-    from vouchers.models import add_months
 
     last = actions.this_month()
     first = add_months(last, -(args.months - 1))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from carecenter import audit
 from carecenter.forms import add_action_errors
+from carecenter.pagination import page_context
 from carecenter.scoping import (
     can_write,
     may_see_id_numbers,
@@ -52,18 +52,14 @@ def elder_list(request):
     search = queries.elder_search(
         user=request.user, params=request.GET, request=request
     )
-    page = Paginator(search.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    pages = page_context(request, search.qs, size=PAGE_SIZE)
     return render(
         request,
         "elders/list.html",
         {
+            **pages,
             "filter": search,
-            "page_obj": page,
-            "elders": page.object_list,
-            "is_paginated": page.has_other_pages(),
-            "query_string": params.urlencode(),
+            "elders": pages["page_obj"].object_list,
             "full_id_stations": full_id_stations(request.user),
             "multi_station": report_stations(request.user).count() > 1,
             "can_add": writable_stations(request.user).exists(),

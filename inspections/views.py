@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from carecenter.forms import add_action_errors
+from carecenter.pagination import page_context
 from carecenter.scoping import (
     can_supervise,
     can_write,
@@ -49,19 +49,15 @@ def inspection_list(request):
     )
     year = filters.cleaned_data["year"] if filters.is_valid() else default
     inspections = queries.inspection_list(user=request.user, year=year)
-    page = Paginator(inspections, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    pages = page_context(request, inspections, size=PAGE_SIZE)
     return render(
         request,
         "inspections/list.html",
         {
+            **pages,
             "filters": filters,
             "year": year,
-            "inspections": page.object_list,
-            "page_obj": page,
-            "is_paginated": page.has_other_pages(),
-            "query_string": params.urlencode(),
+            "inspections": pages["page_obj"].object_list,
             "may_refresh": year < timezone.localdate().year
             and supervised_stations(request.user).exists(),
         },

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from carecenter.models import Station
+from carecenter.months import add_months
 from supervision.aggregates import replace_family
 from supervision.models import (
     FLOW_FAMILIES,
@@ -26,7 +27,6 @@ from supervision.models import (
     RefreshTrigger,
     StaleMonth,
 )
-from vouchers.models import add_months
 
 #: pg_advisory_xact_lock key of the refresh ("supervisi" in ASCII, arbitrary).
 REFRESH_LOCK = 0x7375706572766973

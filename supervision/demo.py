@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from carecenter.months import add_months
 from supervision import actions
 from supervision.models import RefreshTrigger
-from vouchers.models import add_months
 
 
 def seed_dashboard_figures(command, stations, users) -> None:

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carecenter.models import District
+from carecenter.months import add_months
 from supervision.queries import months_between
 from vouchers.forms import MonthField
-from vouchers.models import add_months
 
 #: The default range: this month and the five before it.
 DEFAULT_MONTHS = 6

@@ -328,12 +328,6 @@ def resolved_follow_ups(*, user, limit: int = 20) -> list[Visit]:
 # --- Hours (the time-bank ledger) -----------------------------------------------------
 
 
-def add_months(month: datetime.date, n: int) -> datetime.date:
-    """The first day of the month ``n`` months after ``month`` (before, if negative)."""
-    index = month.year * 12 + month.month - 1 + n
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
 def months_between(first: datetime.date, last: datetime.date) -> list[datetime.date]:
     months = []
     month = first.replace(day=1)

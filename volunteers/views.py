@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from carecenter import audit
 from carecenter.forms import add_action_errors
+from carecenter.months import add_months
 from carecenter.pagination import page_context
 from carecenter.scoping import (
     can_write,
@@ -512,11 +513,11 @@ def _month_range(request) -> tuple[datetime.date, datetime.date]:
     """``?from=YYYY-MM&to=YYYY-MM``; by default the last six months, at most 24."""
     this_month = timezone.localdate().replace(day=1)
     last = _month(request.GET.get("to"), this_month)
-    default_first = queries.add_months(last, -5)
+    default_first = add_months(last, -5)
     first = _month(request.GET.get("from"), default_first)
     if first > last:
         first, last = last, first
-    first = max(first, queries.add_months(last, -23))
+    first = max(first, add_months(last, -23))
     return first, last
 
 
@@ -611,7 +612,7 @@ def visit_log(request, volunteer, elder_pk: int):
 @volunteer_required
 def my_hours(request, volunteer):
     this_month = timezone.localdate().replace(day=1)
-    first = queries.add_months(this_month, -11)
+    first = add_months(this_month, -11)
     report = queries.hours_report(
         user=request.user, first=first, last=this_month, volunteer=volunteer
     )

@@ -16,7 +16,6 @@ The writes live in ``vouchers.ledger`` (entries) and ``vouchers.actions``
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from decimal import Decimal
 
@@ -31,23 +30,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from carecenter.models import District, StationScoped
+from carecenter.months import add_months, month_end
 from elders.models import Tier
 
 ZERO = Decimal("0.00")
-
-
-def month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
-def add_months(month: datetime.date, months: int) -> datetime.date:
-    """The first day of the month ``months`` after ``month``'s."""
-    index = month.year * 12 + month.month - 1 + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
-def month_end(month: datetime.date) -> datetime.date:
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
 @pghistory.track()

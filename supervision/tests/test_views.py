@@ -13,11 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from carecenter.months import add_months
 from carecenter.tests.factories import StationFactory
 from supervision.actions import figures_refresh, this_month
 from supervision.models import Metric, RefreshRun
 from supervision.tests.conftest import figure
-from vouchers.models import add_months
 
 pytestmark = pytest.mark.django_db
 
