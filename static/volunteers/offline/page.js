@@ -208,8 +208,9 @@
         const items = element("ul", "mb-0 ps-3");
         reasonsOf(record).forEach((reason) => items.append(element("li", "", reason)));
         reasons.append(items);
-        const elderGone = record.errors && record.errors.elder;
-        if (elderGone) {
+        // Refused for who or whom, not for what was typed: nothing to correct here.
+        const errors = record.errors || {};
+        if (["elder", "volunteer", "client_id"].some((name) => errors[name])) {
           reasons.append(element("div", "mt-1", say("refused_elder")));
         } else {
           const fix = card.querySelector('[data-action="fix"]');
@@ -304,6 +305,17 @@
     navigator.serviceWorker.ready
       .then((registration) => registration.sync && registration.sync.register(offline.SYNC_TAG))
       .catch(() => null);
+  }
+
+  /**
+   * Ask the browser not to evict the site's storage when the phone runs short
+   * of space: it holds visits not yet sent. (Chromium grants it to an installed
+   * app; elsewhere the request is harmless.)
+   */
+  function keepStorage() {
+    if (navigator.storage && navigator.storage.persist) {
+      navigator.storage.persist().catch(() => false);
+    }
   }
 
   // --- The visit form: keep it on the phone first, then send ---------------------------
@@ -423,7 +435,7 @@
       reasonsOf(record).forEach((reason) => list.append(element("li", "", reason)));
       banner.append(list);
       banner.hidden = false;
-    } else if (stale || !form.querySelector(".is-invalid")) {
+    } else if (stale || form.dataset.bound !== "1") {
       // The phone's clock: the times it sends are read on it too.
       const now = lastHour();
       form.elements.day.value = now.day;
@@ -461,6 +473,8 @@
       return;
     }
     requestBackgroundSync();
+    keepStorage();
+    if (sending) await sending; // begun before this visit was kept: send again
     const result = await send();
     const after = await offline.queue.get(record.client_id);
     if (!after) {
