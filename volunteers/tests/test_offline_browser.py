@@ -127,10 +127,13 @@ def started(page) -> None:
     page.wait_for_function("document.documentElement.dataset.offlineStarted === '1'")
 
 
-def phone_queue(page) -> list[dict]:
+def phone_queue(page) -> list[dict] | None:
+    """The signed-in volunteer's visits on the phone (None while a page loads)."""
     return page.evaluate(
         """async () => {
-            const user = document.getElementById('offline-app').dataset.user;
+            const app = document.getElementById('offline-app');
+            if (!app || !window.CarecenterOffline) return null;
+            const user = app.dataset.user;
             const records = await CarecenterOffline.queue.list(user);
             return records.map((r) => ({client_id: r.client_id, status: r.status,
                                         reasons: r.reasons || [],
@@ -265,13 +268,30 @@ def test_two_visits_logged_without_signal_reach_the_station_exactly_once(
     )
     queued = {record["client_id"] for record in phone_queue(page)}
     assert len(queued) == 2
+    # My hours was kept too; a page that was not says so, with the way back.
+    page.locator(".me-nav a").nth(1).click()
+    page.wait_for_url(f"**{HOME}hours/")
+    started(page)
+    assert "保存在本机的探访：2 条" in page.locator(".queue-link").inner_text()
+    page.screenshot(
+        path=os.path.join(screenshot_dir, "offline-my-hours-phone.png"),
+        full_page=True,
+    )
+    page.goto(f"{live_server.url}{HOME}elders/{wang.pk + li.pk}/visit/")
+    assert "这一页没有保存在本机上" in page.locator("main").inner_text()
+    page.screenshot(
+        path=os.path.join(screenshot_dir, "offline-page-not-kept-phone.png"),
+        full_page=True,
+    )
+    page.locator("main a.btn-primary").click()
+    page.wait_for_url(f"**{HOME}")
     assert len(server_hits) == hits_before  # nothing reached the server
     assert not Visit.objects.exists()
 
     # The signal is back: exactly those two visits, sent once.
     page.context.set_offline(False)
     eventually(page, lambda: Visit.objects.count() == 2)
-    eventually(page, lambda: not phone_queue(page))
+    eventually(page, lambda: phone_queue(page) == [])
     assert {str(v.client_id) for v in Visit.objects.all()} == queued
     assert visit_posts(server_hits) == 2
     assert HoursEntry.objects.count() == 2
@@ -359,7 +379,9 @@ def test_visits_refused_on_sync_stay_on_the_phone_with_their_reason(
     page.context.set_offline(False)
     eventually(
         page,
-        lambda: [r["status"] for r in phone_queue(page)] == ["refused", "refused"],
+        lambda: (
+            [r["status"] for r in phone_queue(page) or []] == ["refused", "refused"]
+        ),
     )
     assert visit_posts(server_hits) == 2 and Visit.objects.count() == 1
     page.reload()  # kept across loads, never silently dropped
@@ -409,7 +431,7 @@ def test_visits_refused_on_sync_stay_on_the_phone_with_their_reason(
     assert len(phone_queue(page)) == 1
     page.once("dialog", lambda dialog: dialog.accept())
     wang_card.locator("[data-action=discard]").click()
-    eventually(page, lambda: not phone_queue(page))
+    eventually(page, lambda: phone_queue(page) == [])
     assert page.locator(".queued-visit").count() == 0
     assert not Visit.objects.filter(elder=wang).exists()
 
