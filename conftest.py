@@ -152,10 +152,15 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
+    from django.conf import settings
+
     return {
         **browser_context_args,
         "locale": "zh-CN",
         "viewport": {"width": 1280, "height": 900},
+        # A browser at the station, on its clock: times typed in a page are read
+        # in the zone the server shows them in.
+        "timezone_id": settings.TIME_ZONE,
     }
 
 

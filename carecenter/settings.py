@@ -166,6 +166,11 @@ TIME_ZONE = env("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 
+# --- The volunteer's phone pages without signal (volunteers/offline.py) ----------
+# How long a phone keeps a volunteer's pages after they were last loaded with a
+# signal. Visits waiting to be sent are kept until they are sent or discarded.
+VOLUNTEER_OFFLINE_MAX_AGE = timedelta(days=env.int("VOLUNTEER_OFFLINE_DAYS", default=7))
+
 # --- Static and media files ------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -8,6 +8,7 @@ visits, to elders of their own approved pairings (``_require_visit_writer``).
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -419,20 +420,88 @@ def visit_log(
     blood_sugar: Decimal | None = None,
     needs_follow_up: bool = False,
     follow_up_reason: str = "",
+    client_id: uuid.UUID | None = None,
 ) -> Visit:
+    """Log one completed visit and credit its minutes to the hours ledger.
+
+    The rules are those of ``visit_log_once``, which also says whether the visit
+    is new; this is the same write for callers that need only the visit.
+    """
+    visit, _created = visit_log_once(
+        actor=actor,
+        volunteer=volunteer,
+        elder=elder,
+        started_at=started_at,
+        ended_at=ended_at,
+        services=services,
+        notes=notes,
+        systolic=systolic,
+        diastolic=diastolic,
+        blood_sugar=blood_sugar,
+        needs_follow_up=needs_follow_up,
+        follow_up_reason=follow_up_reason,
+        client_id=client_id,
+    )
+    return visit
+
+
+def _visit_sent_before(volunteer: Volunteer, client_id: uuid.UUID) -> Visit | None:
+    """The visit already logged under ``client_id``: the volunteer's own, else refused.
+
+    Another volunteer's visit is never handed out: the id is refused as taken,
+    exactly as a forged one would be.
+    """
+    visit = Visit.objects.filter(client_id=client_id).first()
+    if visit is not None and visit.volunteer_id != volunteer.pk:
+        raise ValidationError(
+            {"client_id": _("This client id belongs to another visit.")}
+        )
+    return visit
+
+
+@transaction.atomic
+def visit_log_once(
+    *,
+    actor: User,
+    volunteer: Volunteer,
+    elder: Elder,
+    started_at: datetime.datetime,
+    ended_at: datetime.datetime,
+    services: Iterable[str] = (),
+    notes: str = "",
+    systolic: int | None = None,
+    diastolic: int | None = None,
+    blood_sugar: Decimal | None = None,
+    needs_follow_up: bool = False,
+    follow_up_reason: str = "",
+    client_id: uuid.UUID | None = None,
+) -> tuple[Visit, bool]:
     """Log one completed visit and credit its minutes to the hours ledger.
 
     PRODUCT.md: the end after the start and not in the future, no overlap with
     the volunteer's other visits (checked under a lock on the volunteer, and an
     exclusion constraint in the database), the
     elder paired with the volunteer (active, approved) and active. The visit and
-    its ledger entry are written in one transaction.
+    its ledger entry (and its follow-up request, a flag of the visit) are written
+    in one transaction.
+
+    ``client_id`` is the id the volunteer's phone gave the visit when it was
+    saved there. A visit sent again under an id already logged (its answer was
+    lost, the phone came back online twice) returns the visit logged then and
+    writes nothing: ``(visit, False)``. The unique constraint
+    ``visit_client_id_unique`` is what guarantees one visit per id; looking the
+    id up first, under the volunteer's lock, only answers a repeat before its
+    times would be refused as overlapping the visit it repeats.
     """
     _require_visit_writer(actor, volunteer)
     # One visit of a volunteer at a time: two phones logging overlapping visits
     # at once would otherwise each wait for the other's row in the exclusion
     # constraint's check, a deadlock that PostgreSQL breaks with an error.
     Volunteer.objects.select_for_update().filter(pk=volunteer.pk).exists()
+    if client_id is not None:
+        seen = _visit_sent_before(volunteer, client_id)
+        if seen is not None:
+            return seen, False
     pairing = (
         Pairing.objects.select_for_update()
         .filter(volunteer=volunteer, elder=elder, active=True)
@@ -511,6 +580,7 @@ def visit_log(
         needs_follow_up=needs_follow_up,
         follow_up_reason=follow_up_reason,
         logged_by=actor,
+        client_id=client_id,
     )
     try:
         with transaction.atomic(), audit_context(user=actor, reason=_("visit logged")):
@@ -534,8 +604,15 @@ def visit_log(
                     )
                 }
             ) from None
+        # The same id committed in between by a transaction that did not hold
+        # this volunteer's lock (the id sent for another volunteer): the
+        # constraint kept one row; answer as for any repeat.
+        if "visit_client_id_unique" in str(exc):
+            seen = _visit_sent_before(volunteer, client_id)
+            if seen is not None:
+                return seen, False
         raise
-    return visit
+    return visit, True
 
 
 @transaction.atomic

@@ -316,14 +316,34 @@ class VisitSerializer(serializers.ModelSerializer):
             "Whose visit; a volunteer's own by default (staff must give it)."
         ),
     )
-    elder = ScopedRelatedField(queryset=Elder.objects.select_related("station"))
+    elder = ScopedRelatedField(
+        queryset=Elder.objects.select_related("station"),
+        error_messages={
+            # A phone sending a visit saved offline after the pairing ended
+            # shows this to the volunteer.
+            "does_not_exist": gettext_lazy(
+                "This elder is not among those you may log visits for; "
+                "the pairing may have ended."
+            )
+        },
+    )
     services = serializers.ListField(child=ServiceKindField(), required=False)
     minutes = serializers.IntegerField(read_only=True)
+    client_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text=gettext_lazy(
+            "The id the phone gave the visit when it saved it. Sent again, the "
+            "visit already logged under it is returned (200) and nothing is "
+            "written."
+        ),
+    )
 
     class Meta:
         model = Visit
         fields = [
             "id",
+            "client_id",
             "volunteer",
             "elder",
             "started_at",
@@ -378,19 +398,34 @@ class VisitViewSet(
     def get_serializer_class(self):
         return ResolveSerializer if self.action == "resolve" else VisitSerializer
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        volunteer = data.pop("volunteer", None) or queries.volunteer_of(
-            self.request.user
+    @extend_schema(responses={201: VisitSerializer, 200: VisitSerializer})
+    def create(self, request, *args, **kwargs):
+        """Log a visit; with a ``client_id`` already logged, return that visit (200).
+
+        The repeat is answered before the fields are checked: a visit logged
+        before its pairing ended is still the one the phone sent.
+        """
+        seen = queries.visit_sent_before(
+            user=request.user, client_id=request.data.get("client_id")
         )
+        if seen is not None:
+            return Response(self.get_serializer(seen).data, status=status.HTTP_200_OK)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        volunteer = data.pop("volunteer", None) or queries.volunteer_of(request.user)
         if volunteer is None:
             raise serializers.ValidationError(
                 {"volunteer": [_("Say whose visit this is.")]}
             )
         with action_errors():
-            serializer.instance = actions.visit_log(
-                actor=self.request.user, volunteer=volunteer, **data
+            visit, created = actions.visit_log_once(
+                actor=request.user, volunteer=volunteer, **data
             )
+        return Response(
+            self.get_serializer(visit).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
     @extend_schema(request=ResolveSerializer, responses=VisitSerializer)
     @action(detail=True, methods=["post"])

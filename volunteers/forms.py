@@ -257,6 +257,10 @@ class VisitForm(forms.ModelForm):
     start = forms.TimeField(label=_("From"), widget=TimeInput())
     end = forms.TimeField(label=_("To"), widget=TimeInput())
     services = _services_field(_("Services done"))
+    # Made by the page's script for each visit, so that sending it twice (a lost
+    # answer, a double tap) logs it once. Without the script the form works
+    # without it.
+    client_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Visit
@@ -313,6 +317,7 @@ class VisitForm(forms.ModelForm):
             ),
             Div("needs_follow_up", css_class="follow-up-flag"),
             "follow_up_reason",
+            "client_id",
         )
 
     def clean(self):
@@ -337,4 +342,9 @@ class VisitForm(forms.ModelForm):
     def action_data(self) -> dict:
         started_at, ended_at = self.times()
         data = {name: self.cleaned_data[name] for name in self._meta.fields}
-        return {"started_at": started_at, "ended_at": ended_at, **data}
+        return {
+            "started_at": started_at,
+            "ended_at": ended_at,
+            "client_id": self.cleaned_data.get("client_id"),
+            **data,
+        }

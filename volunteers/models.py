@@ -448,6 +448,16 @@ class Visit(StationScoped):
         verbose_name=_("logged by"),
     )
     created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
+    client_id = models.UUIDField(
+        _("client id"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Made by the volunteer's phone when the visit was saved there; a visit "
+            "sent again with the same id is the same visit."
+        ),
+    )
 
     class Meta:
         ordering = ["-started_at", "-pk"]
@@ -463,6 +473,13 @@ class Visit(StationScoped):
             ),
         ]
         constraints = [
+            # A phone that sends a visit again (its answer was lost, the network
+            # came back twice) finds it by this id: exactly one row per id.
+            models.UniqueConstraint(
+                fields=["client_id"],
+                name="visit_client_id_unique",
+                violation_error_message=_("This visit was sent already."),
+            ),
             models.CheckConstraint(
                 condition=Q(ended_at__gt=models.F("started_at")),
                 name="visit_ends_after_start",

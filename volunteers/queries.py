@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass, field
 
 import django_filters
@@ -298,6 +299,24 @@ def visit_detail(*, user, pk: int) -> Visit:
             "volunteer", "elder", "station", "resolved_by", "logged_by"
         ),
         pk=pk,
+    )
+
+
+def visit_sent_before(*, user, client_id) -> Visit | None:
+    """The visit ``user`` may see that was logged under ``client_id``, if any.
+
+    ``client_id`` comes as the phone sent it: anything but a UUID finds nothing
+    (the form or serializer then says what is wrong with it).
+    """
+    try:
+        client_id = uuid.UUID(str(client_id))
+    except ValueError:
+        return None
+    return (
+        visit_list(user=user)
+        .select_related("resolved_by", "logged_by")
+        .filter(client_id=client_id)
+        .first()
     )
 
 

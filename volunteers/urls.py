@@ -40,4 +40,13 @@ urlpatterns = [
     path("me/", views.my_elders, name="my-elders"),
     path("me/elders/<int:elder_pk>/visit/", views.visit_log, name="visit-log"),
     path("me/hours/", views.my_hours, name="my-hours"),
+    # ... as an installable app that works without signal (volunteers/offline.py)
+    path("me/offline/", views.offline_page, name="offline-page"),
+    path("me/offline.json", views.offline_state, name="offline-state"),
+    path("me/sw.js", views.service_worker, name="service-worker"),
+    path(
+        "me/manifest-<str:language>.webmanifest",
+        views.manifest,
+        name="manifest",
+    ),
 ]

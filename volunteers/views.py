@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +31,7 @@ from carecenter.scoping import (
     station_reader_required,
     writable_stations,
 )
-from volunteers import actions, exports, queries
+from volunteers import actions, exports, offline, queries
 from volunteers.forms import (
     CertificateForm,
     LetterForm,
@@ -570,7 +571,10 @@ def volunteer_required(view):
                 "denied: user=%s page %s", request.user.pk, request.path
             )
             raise PermissionDenied(_("This page is for volunteers."))
-        return view(request, volunteer, *args, **kwargs)
+        response = view(request, volunteer, *args, **kwargs)
+        if request.method == "GET":
+            offline.mark_for_offline(response, request.user)
+        return response
 
     return wrapper
 
@@ -583,17 +587,27 @@ def my_elders(request, volunteer):
         {
             "volunteer": volunteer,
             "elders": queries.my_elders(user=request.user, volunteer=volunteer),
+            **offline.page_context(request, volunteer),
         },
     )
 
 
 @volunteer_required
 def visit_log(request, volunteer, elder_pk: int):
+    if request.method == "POST":
+        # A visit sent again (a double tap, a retry after a lost answer) is the
+        # one already saved, even if its pairing has ended since.
+        seen = queries.visit_sent_before(
+            user=request.user, client_id=request.POST.get("client_id")
+        )
+        if seen is not None and seen.volunteer_id == volunteer.pk:
+            messages.info(request, _("This visit was saved already."))
+            return redirect("volunteers:my-elders")
     elder = queries.paired_elder(user=request.user, volunteer=volunteer, pk=elder_pk)
     form = VisitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.visit_log(
+            _visit, created = actions.visit_log_once(
                 actor=request.user,
                 volunteer=volunteer,
                 elder=elder,
@@ -602,11 +616,19 @@ def visit_log(request, volunteer, elder_pk: int):
         except ValidationError as exc:
             add_action_errors(form, exc)
         else:
-            messages.success(
-                request, _("Visit to %(name)s saved. Thank you!") % {"name": elder}
-            )
+            if created:
+                messages.success(
+                    request,
+                    _("Visit to %(name)s saved. Thank you!") % {"name": elder},
+                )
+            else:
+                messages.info(request, _("This visit was saved already."))
             return redirect("volunteers:my-elders")
-    return render(request, "volunteers/visit_form.html", {"form": form, "elder": elder})
+    return render(
+        request,
+        "volunteers/visit_form.html",
+        {"form": form, "elder": elder, **offline.page_context(request, volunteer)},
+    )
 
 
 @volunteer_required
@@ -631,5 +653,54 @@ def my_hours(request, volunteer):
             "visits": queries.visit_list(user=request.user).filter(volunteer=volunteer)[
                 :20
             ],
+            **offline.page_context(request, volunteer),
         },
     )
+
+
+# --- The volunteer's pages as an app that works without signal ------------------------
+
+
+@volunteer_required
+def offline_page(request, volunteer):
+    """Shown by the phone for a page of the app it did not keep."""
+    return render(
+        request,
+        "volunteers/offline.html",
+        {"volunteer": volunteer, **offline.page_context(request, volunteer)},
+    )
+
+
+@volunteer_required
+def offline_state(request, volunteer):
+    """What the phone keeps, who is signed in, and a CSRF token to send the queue."""
+    return JsonResponse(offline.offline_state(request, volunteer))
+
+
+def service_worker(request):
+    """The service worker, served here so that it controls ``/volunteers/me/`` only.
+
+    Public, like a static file: the browser checks it for updates whoever is
+    signed in, and it holds no data.
+    """
+    response = HttpResponse(
+        offline.service_worker_source(),
+        content_type="text/javascript; charset=utf-8",
+    )
+    response["Service-Worker-Allowed"] = reverse("volunteers:my-elders")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def manifest(request, language: str):
+    """The web app manifest in ``language`` (public: browsers fetch it without
+    cookies)."""
+    if language not in dict(settings.LANGUAGES):
+        raise Http404
+    response = JsonResponse(
+        offline.manifest(language),
+        content_type="application/manifest+json",
+        json_dumps_params={"ensure_ascii": False},
+    )
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
