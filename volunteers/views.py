@@ -9,7 +9,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from carecenter import audit
+from carecenter.exports import xlsx_response
 from carecenter.forms import add_action_errors
 from carecenter.months import add_months
 from carecenter.pagination import page_context
@@ -542,14 +542,12 @@ def hours(request):
 def hours_export(request):
     first, last = _month_range(request)
     report = queries.hours_report(user=request.user, first=first, last=last)
-    response = HttpResponse(
-        exports.hours_workbook(report), content_type=exports.XLSX_CONTENT_TYPE
+    return xlsx_response(
+        request,
+        exports.hours_workbook(report),
+        filename=f"volunteer-hours-{first:%Y%m}-{last:%Y%m}.xlsx",
+        what="volunteers:hours",
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="volunteer-hours-{first:%Y%m}-{last:%Y%m}.xlsx"'
-    )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 # --- The volunteer's own pages (a phone) ----------------------------------------------

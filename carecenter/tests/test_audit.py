@@ -18,7 +18,7 @@ def test_it_records_who_changed_what_and_why(cast):
         latest = history_of(cast.a)[0]
     assert latest.user == cast.manager_a
     assert latest.reason == "电话号码更新"
-    assert [(c.field, c.old, c.new) for c in latest.changes] == [
+    assert [(c.label, c.old, c.new) for c in latest.changes] == [
         ("service phone", "0571-0000 0000", "0571-1234 5678")
     ]
 
