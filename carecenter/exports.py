@@ -116,6 +116,7 @@ class Workbook:
     def __init__(self):
         self._book = OpenpyxlWorkbook(write_only=True)
         self.sheets: list[Sheet] = []
+        self._content: bytes | None = None
 
     def sheet(self, title: str) -> Sheet:
         sheet = Sheet(self, str(title))
@@ -127,9 +128,12 @@ class Workbook:
         return sum(sheet.rows for sheet in self.sheets)
 
     def to_bytes(self) -> bytes:
-        out = io.BytesIO()
-        self._book.save(out)
-        return out.getvalue()
+        """The file (a write-only workbook is saved once; later calls reuse it)."""
+        if self._content is None:
+            out = io.BytesIO()
+            self._book.save(out)
+            self._content = out.getvalue()
+        return self._content
 
 
 def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
