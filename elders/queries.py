@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from carecenter import audit
@@ -104,7 +104,7 @@ def _fold_id_number(changes: list, before: dict, after: dict) -> list:
                 "id_number_last4",
                 str(Elder._meta.get_field("id_number_last4").verbose_name),
                 tail,
-                gettext_now("%(tail)s (corrected)") % {"tail": tail},
+                gettext("%(tail)s (corrected)") % {"tail": tail},
                 tail,
                 tail,
             )
@@ -151,7 +151,7 @@ def elder_history(*, user, elder: Elder, limit: int = 50) -> list[audit.HistoryE
     history is no way around a reveal). For the archive's readers, not volunteers."""
     if not may_read_archive(user, elder):
         raise PermissionDenied(
-            gettext_now("This page is for station staff and supervisors.")
+            gettext("This page is for station staff and supervisors.")
         )
     return audit.history_of(
         elder,
@@ -168,7 +168,7 @@ def access_log(*, user, params=None) -> QuerySet[AccessLogEntry]:
     ``params``: ``elder`` (an id), ``action``, ``user`` (a username)."""
     if not may_browse_access_log(user):
         raise PermissionDenied(
-            gettext_now("The access log is for station managers and administrators.")
+            gettext("The access log is for station managers and administrators.")
         )
     entries = AccessLogEntry.objects.select_related("station")
     if not scope_of(user).everything:  # administrators: stationless entries too
