@@ -213,6 +213,14 @@ class User(AbstractUser):
         full = self.get_full_name()
         return full or self.username
 
+    def get_full_name(self) -> str:
+        """The name as people write it: family name first and no space in
+        Chinese (孙晓梅), given name first in Latin letters (Xiaomei Sun)."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if not (first.isascii() and last.isascii()):
+            return f"{last}{first}"
+        return f"{first} {last}".strip()
+
     @cached_property
     def role_assignments(self) -> list[RoleAssignment]:
         return list(self.roles.select_related("station", "district"))

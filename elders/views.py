@@ -15,6 +15,7 @@ from carecenter.models import AccessAction
 from carecenter.pagination import page_context
 from carecenter.scoping import (
     can_write,
+    may_browse_access_log,
     may_reveal_id_number,
     report_stations,
     require_write,
@@ -67,6 +68,7 @@ def elder_list(request):
             "filter": search,
             "elders": elders,
             "multi_station": report_stations(request.user).count() > 1,
+            "can_browse_log": may_browse_access_log(request.user),
             "can_add": writable_stations(request.user).exists(),
         },
     )
@@ -108,6 +110,7 @@ def elder_detail(request, pk: int):
             # reveals it with a reason, logged (PRODUCT.md, "Personal data").
             "id_number": mask(elder.id_number_last4),
             "can_reveal": may_reveal_id_number(request.user, elder.station),
+            "can_browse_log": may_browse_access_log(request.user),
             "eligibility": eligibility,
             "computed_reasons": [
                 (code, REASONS[code])
