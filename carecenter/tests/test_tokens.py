@@ -17,7 +17,11 @@ def obtain(client, username="staff_a", password="pw"):
 
 
 def call(client, key):
-    return client.get("/api/v1/stations/", HTTP_AUTHORIZATION=f"Token {key}")
+    return client.get(
+        "/api/v1/stations/",
+        HTTP_AUTHORIZATION=f"Token {key}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
 
 
 def refused(response) -> bool:

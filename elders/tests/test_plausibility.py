@@ -77,8 +77,9 @@ def test_the_form_refuses_it(client, cast, case):
         if v not in (None, False)
     }
     post["status"] = "active"
+    post["station"] = cast.a.pk
     client.force_login(cast.staff_a)
-    response = client.post(reverse("elders:create"), post)
+    response = client.post(reverse("elders:create"), post, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert any(words in message for message in errors.get(field, [])), errors
@@ -94,7 +95,12 @@ def test_the_api_refuses_it(client, cast, case):
     }
     body["station"] = "A"
     client.force_login(cast.staff_a)
-    response = client.post("/api/v1/elders/", body, content_type="application/json")
+    response = client.post(
+        "/api/v1/elders/",
+        body,
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert response.status_code == 400
     assert any(words in m for m in response.json().get(field, [])), response.json()
     assert not Elder.objects.exists()
