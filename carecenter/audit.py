@@ -63,11 +63,30 @@ register_reasons(
 )
 
 
+#: Reasons stored before they were codes: the English words of a label, or the
+#: demo data's marker, read as the code they became.
+_LEGACY = {"seed_demo": "demo_data"}
+
+
+def _legacy_code(text: str) -> str | None:
+    if text in _LEGACY:
+        return _LEGACY[text]
+    from django.utils import translation
+
+    with translation.override("en"):
+        english = {
+            str(label): code
+            for code, label in _REASONS.items()
+            if "%(" not in str(label)
+        }
+    return english.get(text)
+
+
 def reason_text(code: str, params: dict | None = None) -> str:
     """A stored reason in the active language (an unknown code reads as stored)."""
     if not code:
         return ""
-    label = _REASONS.get(code)
+    label = _REASONS.get(code) or _REASONS.get(_legacy_code(code) or "")
     if label is None:
         return str(code)
     text = str(label)
