@@ -232,7 +232,8 @@ def history_of(
     model, one for the contexts, one per kind of object referenced.
     ``display`` maps a field name to a function rendering its stored value (a
     masked ID number); ``quiet`` names fields left out; ``fold`` may rewrite an
-    entry's changes given the old and new snapshots.
+    entry's changes given the old and new snapshots. A related object added or
+    removed reads as its ``describe`` line; its changes are listed field by field.
     """
     display = display or {}
     quiet = QUIET_FIELDS | set(quiet)
@@ -298,14 +299,6 @@ def history_of(
                 changes = fold(changes, before, data)
             if not changes:
                 continue  # nothing a reader would see changed
-        elif action == "create" and rel != "":
-            changes = [
-                _change(model, name, None, value, display, references)
-                for name, value in data.items()
-                if name not in quiet
-                and name != rel.via + "_id"
-                and value not in ("", None, [], False)
-            ]
         entries.append(
             HistoryEntry(
                 at=timezone.localtime(at),

@@ -29,6 +29,7 @@ from elders import id_numbers
 from elders.eligibility import annotate_tier, years_before
 from elders.filters import ElderFilter
 from elders.models import (
+    BARTHEL_ITEMS,
     BarthelAssessment,
     Category,
     Elder,
@@ -110,6 +111,12 @@ def _fold_id_number(changes: list, before: dict, after: dict) -> list:
             )
         )
     return changes
+
+
+def _describe_assessment(data: dict) -> str:
+    day = data.get("assessed_on")
+    total = sum(data.get(item) or 0 for item in BARTHEL_ITEMS)
+    return f"{day:%Y-%m-%d} · {total}" if day else str(total)
 
 
 def _history_mask(value):
