@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carecenter.models import Station
-from carecenter.scoping import visible_to
+from carecenter.scoping import is_station_reader, visible_to
 from elders import id_numbers
 from elders.eligibility import years_before
 from elders.models import Category, Characters, Elder, LivingArrangement, Status, Tier
@@ -149,11 +149,15 @@ class ElderFilter(django_filters.FilterSet):
                 .order_by("relevance", "name", "pk")
             )
         number = id_numbers.normalize(value)
-        if len(number) == 18 and id_numbers.looks_like_id_number(number):
+        # A volunteer reads no ID number, so may not probe one by searching.
+        by_number = self.request is None or is_station_reader(self.request.user)
+        if by_number and len(number) == 18 and id_numbers.looks_like_id_number(number):
             return queryset.with_id_number(number)
         condition = Q(name__icontains=value) | Q(phone__contains=value)
-        if len(number) == id_numbers.SHOWN_CHARACTERS and (
-            id_numbers.looks_like_id_number(number)
+        if (
+            by_number
+            and len(number) == id_numbers.SHOWN_CHARACTERS
+            and id_numbers.looks_like_id_number(number)
         ):
             condition |= Q(id_number_last4=number)
         return queryset.filter(condition)

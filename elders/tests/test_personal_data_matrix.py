@@ -271,3 +271,14 @@ def test_the_masked_number_sent_back_leaves_it_unchanged(client, cast, world):
     )
     assert response.status_code == 200, response.content
     assert Elder.objects.get(pk=elder.pk).id_number == elder.id_number
+
+
+def test_a_volunteer_cannot_probe_the_number_by_searching(client, cast, world):
+    elder = world["a"]
+    client.force_login(cast.volunteer_a)
+    for query in (elder.id_number, elder.id_number[-4:]):
+        body = client.get("/api/v1/elders/", {"q": query}).json()
+        assert body["count"] == 0, query
+    client.force_login(cast.staff_a)
+    body = client.get("/api/v1/elders/", {"q": elder.id_number[-4:]}).json()
+    assert [e["id"] for e in body["results"]] == [elder.pk]
