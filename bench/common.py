@@ -336,21 +336,28 @@ def explain(queryset, *, lines: int = 30) -> list[str]:
 
 
 def insert_select(
-    cursor, model, columns: dict[str, str], tail: str, params: dict | None = None
+    cursor,
+    model,
+    columns: dict[str, str],
+    tail: str,
+    params: dict | None = None,
+    *,
+    with_pk: bool = False,
 ) -> int:
     """``INSERT INTO <model> (…) SELECT <columns> <tail>``; returns the rows written.
 
     ``columns`` maps column names to SQL expressions over ``tail`` (a FROM clause
     and the rest). Every other column gets its field's default as a parameter,
     so a field another app adds later does not break the build; a required
-    field without a default raises, naming it.
+    field without a default raises, naming it. ``with_pk``: the primary key is
+    one of ``columns`` too.
     """
     from django.db.models import GeneratedField
 
     params = dict(params or {})
     names, exprs = [], []
     for field in model._meta.concrete_fields:
-        if field.primary_key or isinstance(field, GeneratedField):
+        if (field.primary_key and not with_pk) or isinstance(field, GeneratedField):
             continue
         names.append(f'"{field.column}"')
         if field.column in columns:
@@ -576,13 +583,20 @@ def _insert_stations(cur, district_id: int, stations: int) -> int:
 
 
 def _insert_elders(cur, district_id: int, station_ids: list[int], elders: int) -> int:
-    """One statement: draws, then a resident ID number unique by construction.
+    """Draws and a resident ID number unique by construction, set-based.
 
     The ID number is region + birth date + a 3-digit sequence whose last digit
     is odd for men, then the GB 11643 check character. The sequence is the
     elder's rank among those of the same region, birth date and gender, so two
     elders never share a number (up to 500 per region, day and gender; the
     largest group of the default data set holds fewer than 20).
+
+    The draws go into a temporary table (one statement), the archives are
+    inserted from it with their ids and the last four characters of the number
+    (one statement), then the numbers are encrypted as the application stores
+    them (``elders.id_numbers.seal``: AES-GCM and the blind index cannot be
+    computed in SQL) and copied into ``elders_elderidnumber`` with ``COPY``, a
+    chunk at a time.
     """
     from elders.models import Elder
 
@@ -590,7 +604,9 @@ def _insert_elders(cur, district_id: int, station_ids: list[int], elders: int) -
         f"CASE WHEN random() < {share} THEN '{code}' END"
         for code, share in CATEGORY_SHARES.items()
     )
-    tail = f"""
+    people = f"""
+    CREATE TEMP TABLE bench_people ON COMMIT DROP AS
+    SELECT e.*, first17 || {_check_character_sql("first17")} AS id_number
     FROM (
         WITH draws AS (
             SELECT g AS i,
@@ -651,16 +667,31 @@ def _insert_elders(cur, district_id: int, station_ids: list[int], elders: int) -
         f" || CASE WHEN random() < 0.7"
         f" THEN substr(%(given)s, 1 + floor(random() * {given})::int, 1) ELSE '' END"
     )
+    params = {
+        "district": district_id,
+        "stations": station_ids,
+        "n": elders,
+        "surnames": SURNAMES,
+        "given": GIVEN,
+        "streets": STREETS,
+        "n_streets": len(STREETS),
+        "other_regions": OTHER_REGIONS,
+        "n_other": len(OTHER_REGIONS),
+    }
+    cur.execute(people, params)
+    cur.execute("SELECT coalesce(max(id), 0) FROM elders_elder")
+    params["base"] = cur.fetchone()[0]
     rows = insert_select(
         cur,
         Elder,
         {
+            "id": "%(base)s + i",
             "station_id": "(%(stations)s::bigint[])[s]",
             "district_id": "%(district)s",
             "name": name,
             "gender": "gender",
             "birth_date": "birth_date",
-            "id_number": f"first17 || {_check_character_sql('first17')}",
+            "id_number_last4": "right(id_number, 4)",
             "phone": "CASE WHEN random() < 0.05 THEN '' ELSE '1' || "
             "(ARRAY['3','5','8'])[1 + floor(random() * 3)::int] || "
             "lpad(floor(random() * 1e9)::bigint::text, 9, '0') END",
@@ -691,20 +722,47 @@ def _insert_elders(cur, district_id: int, station_ids: list[int], elders: int) -
             "created_at": "now() - random() * interval '1000 days'",
             "updated_at": "now()",
         },
-        tail + " ORDER BY i",
-        {
-            "district": district_id,
-            "stations": station_ids,
-            "n": elders,
-            "surnames": SURNAMES,
-            "given": GIVEN,
-            "streets": STREETS,
-            "n_streets": len(STREETS),
-            "other_regions": OTHER_REGIONS,
-            "n_other": len(OTHER_REGIONS),
-        },
+        "FROM bench_people ORDER BY i",
+        params,
+        with_pk=True,
     )
+    cur.execute(
+        "SELECT setval(pg_get_serial_sequence('elders_elder', 'id'), "
+        "(SELECT max(id) FROM elders_elder))"
+    )
+    _copy_id_numbers(cur, district_id, params["base"])
     return rows
+
+
+def _copy_id_numbers(cur, district_id: int, base: int, chunk: int = 50_000) -> None:
+    """Encrypt every drawn number and ``COPY`` it into ``elders_elderidnumber``."""
+    import io
+
+    from elders import id_numbers
+
+    last = 0
+    while True:
+        cur.execute(
+            "SELECT i, id_number FROM bench_people WHERE i > %s ORDER BY i LIMIT %s",
+            [last, chunk],
+        )
+        found = cur.fetchall()
+        if not found:
+            return
+        out = io.StringIO()
+        for i, number in found:
+            sealed = id_numbers.seal(number)
+            out.write(
+                f"{base + i}\t{district_id}\t"
+                f"\\\\x{sealed.encrypted.hex()}\t\\\\x{sealed.index.hex()}\n"
+            )
+        out.seek(0)
+        cur.cursor.copy_expert(
+            "COPY elders_elderidnumber (elder_id, district_id, encrypted, index) "
+            "FROM STDIN",
+            out,
+        )
+        last = found[-1][0]
 
 
 def _barthel_items_sql() -> dict[str, str]:

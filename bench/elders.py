@@ -92,7 +92,7 @@ def describe_data(district: common.District) -> list[str]:
     from django.core.exceptions import ValidationError
     from django.db import connection
 
-    from elders.id_numbers import validate_id_number
+    from elders.id_numbers import unseal, validate_id_number
 
     with connection.cursor() as cur:
         cur.execute(
@@ -141,8 +141,9 @@ def describe_data(district: common.District) -> list[str]:
         assessments, assessed, below100 = cur.fetchone()
         cur.execute(
             """
-            SELECT id_number, birth_date, gender FROM elders_elder
-            WHERE district_id = %s ORDER BY random() LIMIT 1000
+            SELECT n.encrypted, e.birth_date, e.gender, e.id_number_last4
+            FROM elders_elder e JOIN elders_elderidnumber n ON n.elder_id = e.id
+            WHERE e.district_id = %s ORDER BY random() LIMIT 1000
             """,
             [district.id],
         )
@@ -172,12 +173,18 @@ def describe_data(district: common.District) -> list[str]:
         say(f"{label:>26}: {value}")
 
     bad = 0
-    for number, born, gender in sample:
-        try:
+    for token, born, gender, last4 in sample:
+        try:  # decrypted as the application reads them
+            number = unseal(token)
             validate_id_number(number, birth_date=born, gender=gender)
+            if number[-4:] != last4:
+                raise ValidationError("last four")
         except ValidationError:
             bad += 1
-    say(f"{'ID numbers checked':>26}: {len(sample):,} sampled, {bad} invalid")
+    say(
+        f"{'ID numbers checked':>26}: {len(sample):,} sampled and decrypted, "
+        f"{bad} invalid"
+    )
     return [f"{bad} of {len(sample)} sampled ID numbers are invalid"] if bad else []
 
 

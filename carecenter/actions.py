@@ -16,10 +16,9 @@ def role_grant(
     role: str,
     station: Station | None = None,
     district: District | None = None,
-    reason: str = "",
 ) -> RoleAssignment:
     """Give ``user`` a role; granting one already held changes nothing."""
-    with audit_context(user=actor, reason=reason or "role granted"):
+    with audit_context(user=actor, reason="role.granted"):
         assignment, _created = RoleAssignment.objects.get_or_create(
             user=user, role=role, station=station, district=district
         )
@@ -30,7 +29,7 @@ def role_grant(
 
 @transaction.atomic
 def role_revoke(*, actor: User | None, assignment: RoleAssignment, reason: str) -> None:
-    with audit_context(user=actor, reason=reason):
+    with audit_context(user=actor, reason="role.revoked", note=reason):
         assignment.delete()
 
 

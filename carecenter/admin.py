@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from carecenter.models import (
+    AccessLogEntry,
     District,
     LeadingGroupMember,
     RoleAssignment,
@@ -13,7 +14,7 @@ from carecenter.models import (
 
 @admin.register(District)
 class DistrictAdmin(admin.ModelAdmin):
-    list_display = ["code", "name"]
+    list_display = ["code", "name", "staff_may_reveal_id_numbers"]
     search_fields = ["code", "name"]
 
 
@@ -51,3 +52,32 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     list_select_related = ["user", "district", "station"]
     autocomplete_fields = ["user", "district", "station"]
+
+
+@admin.register(AccessLogEntry)
+class AccessLogEntryAdmin(admin.ModelAdmin):
+    """The access log, read-only: nobody edits or deletes what was logged (the
+    nightly purge removes entries past their retention)."""
+
+    list_display = [
+        "at",
+        "username",
+        "action",
+        "station",
+        "elder_id",
+        "rows",
+        "address",
+    ]
+    list_filter = ["action", "station"]
+    search_fields = ["=username", "=elder_id"]
+    date_hierarchy = "at"
+    list_select_related = ["station"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,4 +1,5 @@
-"""The REST API's shared pieces: scoped view sets and related fields, and stations."""
+"""The REST API's shared pieces: scoped view sets and related fields, stations, and
+the token endpoint (``carecenter.tokens``)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,21 @@ from contextlib import contextmanager
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    throttle_classes,
+)
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from carecenter.models import Station
 from carecenter.scoping import visible_to
+from carecenter.tokens import expires_at, token_for
 
 
 @contextmanager
@@ -60,3 +71,29 @@ class StationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Station.objects.filter(is_active=True).select_related("district")
     serializer_class = StationSerializer
     filterset_fields = ["code"]
+
+
+@extend_schema(
+    request=AuthTokenSerializer,
+    responses=inline_serializer(
+        "ExpiringToken",
+        {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()},
+    ),
+)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([])
+@throttle_classes([])
+def obtain_expiring_token(request):
+    """A token for ``Authorization: Token <key>`` and when it expires."""
+    serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    token = token_for(serializer.validated_data["user"])
+    return Response(
+        {
+            "token": token.key,
+            "expires_at": serializers.DateTimeField().to_representation(
+                expires_at(token)
+            ),
+        }
+    )

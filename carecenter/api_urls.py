@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from carecenter.api import StationViewSet
+from carecenter.api import StationViewSet, obtain_expiring_token
 from elders.api import (
+    AccessLogView,
     AssessmentViewSet,
     ElderViewSet,
     FamilyContactViewSet,
@@ -40,7 +40,8 @@ router.register("voucher-grants", VoucherGrantViewSet, basename="voucher-grant")
 router.register("inspections", InspectionViewSet, basename="inspection")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", obtain_expiring_token, name="api-token"),
+    path("access-log/", AccessLogView.as_view(), name="access-log"),
     path(
         "elders/<int:id>/voucher-balance/",
         voucher_balance,

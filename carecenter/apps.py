@@ -14,13 +14,21 @@ class CareCenterConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth import signals
+        from django.db.models.signals import pre_save
 
         from carecenter import queries  # noqa: F401  (registers the home counters)
+        from carecenter.models import User
+        from carecenter.tokens import revoke_on_credentials_change
 
         signals.user_logged_in.connect(_logged_in, dispatch_uid="carecenter-login")
         signals.user_logged_out.connect(_logged_out, dispatch_uid="carecenter-logout")
         signals.user_login_failed.connect(
             _login_failed, dispatch_uid="carecenter-login-failed"
+        )
+        pre_save.connect(
+            revoke_on_credentials_change,
+            sender=User,
+            dispatch_uid="carecenter-revoke-tokens",
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -52,3 +53,23 @@ class NoStoreMiddleware:
             add_never_cache_headers(response)
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's policy (settings.CONTENT_SECURITY_POLICY) on every response.
+
+    One exception: the API's documentation page (Swagger UI, from the
+    drf-spectacular-sidecar wheel) carries a ``<style>`` block of its own, so its
+    styles may be inline; its scripts, like every page's, may not.
+    """
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        if not report_only and request.path.startswith("/api/docs/"):
+            parts = PolicyParts(
+                parts.config,
+                {**(parts.update or {}), "style-src": ["'unsafe-inline'"]},
+                parts.replace,
+                parts.nonce,
+            )
+        return parts

@@ -10,6 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -32,6 +33,14 @@ STATION_ROLES = (Role.MANAGER, Role.STAFF, Role.VOLUNTEER)
 class District(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    staff_may_reveal_id_numbers = models.BooleanField(
+        _("staff may reveal ID numbers"),
+        default=False,
+        help_text=_(
+            "Station staff may show one elder's whole resident ID number, giving a "
+            "reason (each reveal is logged). Managers always may."
+        ),
+    )
 
     class Meta:
         ordering = ["code"]
@@ -204,6 +213,14 @@ class User(AbstractUser):
         full = self.get_full_name()
         return full or self.username
 
+    def get_full_name(self) -> str:
+        """The name as people write it: family name first and no space in
+        Chinese (孙晓梅), given name first in Latin letters (Xiaomei Sun)."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if not (first.isascii() and last.isascii()):
+            return f"{last}{first}"
+        return f"{first} {last}".strip()
+
     @cached_property
     def role_assignments(self) -> list[RoleAssignment]:
         return list(self.roles.select_related("station", "district"))
@@ -297,3 +314,65 @@ class RoleAssignment(models.Model):
         return f"{self.user} · {self.get_role_display()}" + (
             f" · {where}" if where else ""
         )
+
+
+class AccessAction(models.TextChoices):
+    """What a user did with personal data (PRODUCT.md, "Personal data")."""
+
+    VIEW = "view", _("Viewed an archive")
+    LIST = "list", _("Listed archives")
+    REVEAL_ID = "reveal_id", _("Revealed an ID number")
+    EXPORT = "export", _("Exported")
+    HISTORY = "history", _("Read a history")
+
+
+class AccessLogEntry(models.Model):
+    """One request that read personal data: who, what, when, from where.
+
+    One row per request, never one per elder shown: a list or an export records
+    how many rows it gave and the filter that chose them. Written by
+    ``carecenter.access_log.record``; kept ``ACCESS_LOG_RETENTION_DAYS`` days.
+    """
+
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    username = models.CharField(_("username"), max_length=150)
+    action = models.CharField(_("action"), max_length=16, choices=AccessAction.choices)
+    station = models.ForeignKey(
+        Station,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("station"),
+    )
+    #: The elder concerned (an id: the core app does not depend on the archives).
+    elder_id = models.BigIntegerField(_("elder"), null=True, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    what = models.CharField(_("what"), max_length=100, blank=True)
+    filters = models.JSONField(_("filter"), default=dict, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+
+    #: Scoping: a station's entries are its manager's to read (see scoping).
+    station_field = "station"
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        indexes = [
+            models.Index(fields=["elder_id", "-at"], name="access_log_elder"),
+            models.Index(fields=["station", "-at"], name="access_log_station"),
+            models.Index(fields=["at"], name="access_log_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -228,14 +228,68 @@ def report_stations(user) -> models.QuerySet:
     )
 
 
-def may_see_id_numbers(user, station: Station) -> bool:
-    """Whole resident ID numbers are for the station's manager and administrators.
+def _station_id(station) -> int | None:
+    return getattr(station, "pk", station)
 
-    Everyone else sees them masked (``110105********123X``) in pages, exports and
-    the API.
+
+def may_read_archive(user, elder) -> bool:
+    """May ``user`` read ``elder``'s archive as staff rather than as a volunteer?
+
+    The station's staff and manager, the district's supervisors and
+    administrators read the birth date and a masked ID number. A user who sees the
+    elder only as a paired volunteer reads neither (PRODUCT.md, "Personal data").
+    ``elder`` needs ``station_id`` and ``district_id`` (both on the archive).
     """
     scope = scope_of(user)
-    return scope.everything or station.pk in scope.manager_station_ids
+    return (
+        scope.everything
+        or elder.station_id in scope.work_station_ids
+        or elder.district_id in scope.supervised_district_ids
+    )
+
+
+def may_see_id_numbers(user, station) -> bool:
+    """Whole resident ID numbers are for the station's manager and administrators.
+
+    Everyone else sees at most the last four characters (``elders.id_numbers``)
+    in pages, exports and the API. ``station``: a station or its id.
+    """
+    scope = scope_of(user)
+    return scope.everything or _station_id(station) in scope.manager_station_ids
+
+
+def may_see_some_id_numbers(user) -> bool:
+    """Whether ``user`` sees any station's whole ID numbers (to load them at all)."""
+    scope = scope_of(user)
+    return scope.everything or bool(scope.manager_station_ids)
+
+
+def may_reveal_id_number(user, station: Station) -> bool:
+    """May ``user`` reveal one whole ID number of ``station``, giving a reason?
+
+    The station's manager and administrators; the station's staff too where the
+    district's policy allows it (``District.staff_may_reveal_id_numbers``).
+    """
+    if may_see_id_numbers(user, station):
+        return True
+    return (
+        station.pk in scope_of(user).staff_station_ids
+        and station.district.staff_may_reveal_id_numbers
+    )
+
+
+def may_browse_access_log(user) -> bool:
+    """The access log: station managers (their stations) and administrators."""
+    scope = scope_of(user)
+    return scope.everything or bool(scope.manager_station_ids)
+
+
+def access_log_stations(user) -> models.QuerySet:
+    """Stations whose access log ``user`` may browse (see ``may_read_access_log``)."""
+    scope = scope_of(user)
+    if scope.everything:
+        return Station.objects.all()
+    return Station.objects.filter(pk__in=scope.manager_station_ids)
 
 
 def writable_stations(user, *, manager: bool = False) -> models.QuerySet:

@@ -2,14 +2,18 @@
 
 ``DATABASE_URL`` unset means the embedded PostgreSQL under ``var/postgres``;
 ``CELERY_BROKER_URL`` unset means Celery tasks run eagerly in the web process.
-Production (``DEBUG`` off) refuses to start without ``SECRET_KEY`` and turns on
-HSTS, secure cookies and the other ``check --deploy`` settings.
+Production (``DEBUG`` off) refuses to start without ``SECRET_KEY`` or
+``FIELD_ENCRYPTION_KEY`` and turns on HSTS, secure cookies and the other
+``check --deploy`` settings.
 """
 
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from carecenter import encryption
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -22,6 +26,20 @@ if DEBUG:
     )
 else:
     SECRET_KEY = env("SECRET_KEY")  # fails loudly when missing
+# Keys of the encrypted personal fields (carecenter.encryption): comma-separated,
+# the first encrypts, all decrypt. Production must set them; the quick start keeps
+# one under var/ (back it up with the database: without it the ID numbers are lost).
+if env("FIELD_ENCRYPTION_KEY", default=""):
+    FIELD_ENCRYPTION_KEYS = encryption.parse_keys(env("FIELD_ENCRYPTION_KEY"))
+elif DEBUG:
+    FIELD_ENCRYPTION_KEYS = encryption.parse_keys(
+        encryption.development_key(BASE_DIR / "var" / "field-encryption.key")
+    )
+else:
+    raise ImproperlyConfigured(
+        "Set the FIELD_ENCRYPTION_KEY environment variable: personal data is "
+        "encrypted with it (python -m carecenter.encryption new-key makes one)."
+    )
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
 )
@@ -49,6 +67,7 @@ INSTALLED_APPS = [
     "pghistory",
     "pghistory.admin",
     "axes",
+    "csp",
     "carecenter",
     "elders",
     "services",
@@ -60,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "carecenter.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -155,6 +175,23 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from
+# this site only, no inline script anywhere (templates keep their JavaScript in
+# static files and pass data through data-* attributes or json_script).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
@@ -193,7 +230,7 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "carecenter.tokens.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -239,6 +276,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 12 * 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# API tokens expire this long after they are issued (carecenter.tokens).
+API_TOKEN_LIFETIME = timedelta(hours=env.int("API_TOKEN_HOURS", default=12))
+
+# --- Access log of personal data (carecenter.access_log) ----------------------------
+# Kept three years by default (the Cybersecurity Law asks for at least six
+# months of logs); a nightly task removes older entries.
+ACCESS_LOG_RETENTION_DAYS = env.int("ACCESS_LOG_RETENTION_DAYS", default=3 * 365)
+# Behind a reverse proxy that appends the client to X-Forwarded-For, log that.
+ACCESS_LOG_FORWARDED_FOR = env.bool("ACCESS_LOG_FORWARDED_FOR", default=False)
 
 # --- Audit (django-pghistory) -----------------------------------------------------
 PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"

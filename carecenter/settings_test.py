@@ -10,6 +10,10 @@ import os
 os.environ.setdefault(
     "SECRET_KEY", "test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 )
+# A fixed key, so that every test run (and CI) encrypts alike; never used elsewhere.
+os.environ.setdefault(
+    "FIELD_ENCRYPTION_KEY", "dGVzdC1vbmx5LWZpZWxkLWtleS0wMTIzNDU2Nzg5YWI"
+)
 
 from carecenter.settings import *
 from carecenter.settings import STORAGES

@@ -12,23 +12,44 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from carecenter.audit import audit_context
+from carecenter import access_log
+from carecenter.audit import audit_context, register_reasons
 from carecenter.catalogue import ServiceKind
-from carecenter.models import Station, User
-from carecenter.scoping import require_write
+from carecenter.models import AccessAction, Station, User
+from carecenter.scoping import may_reveal_id_number, require_write
+from elders import id_numbers
 from elders.id_numbers import normalize
 from elders.models import (
     BARTHEL_ITEMS,
     BarthelAssessment,
     Elder,
+    ElderIdNumber,
     FamilyContact,
     NeedsSurvey,
     Tier,
+)
+
+register_reasons(
+    {
+        "elder.registered": gettext_lazy("archive opened"),
+        "elder.updated": gettext_lazy("archive updated"),
+        "elder.updated_note": gettext_lazy("archive updated: %(note)s"),
+        "elder.tier_override_set": gettext_lazy("tier override: %(note)s"),
+        "elder.tier_override_cleared": gettext_lazy("tier override removed: %(note)s"),
+        "elder.imported": gettext_lazy("roster import"),
+        "family_contact.saved": gettext_lazy("family contact saved"),
+        "family_contact.removed": gettext_lazy("family contact removed"),
+        "assessment.recorded": gettext_lazy("Barthel assessment"),
+        "assessment.removed": gettext_lazy("Barthel assessment removed: %(note)s"),
+        "needs_survey.recorded": gettext_lazy("needs survey"),
+        "needs_survey.removed": gettext_lazy("needs survey removed: %(note)s"),
+    }
 )
 
 #: Fields of the archive that staff may set (status included: moved, deceased, …).
@@ -61,12 +82,7 @@ def _save_elder(elder: Elder) -> Elder:
     except IntegrityError as exc:
         if "elder_id_number_unique_in_district" in str(exc):
             raise ValidationError(
-                {
-                    "id_number": _(
-                        "An elder with this resident ID number is already "
-                        "registered in this district."
-                    )
-                }
+                {"id_number": id_numbers.ALREADY_REGISTERED}
             ) from None
         raise
     return elder
@@ -88,17 +104,44 @@ def elder_register(*, actor: User, station: Station, data: dict) -> Elder:
     require_write(actor, station)
     elder = Elder(station=station, district_id=station.district_id)
     _apply(elder, data)
-    with audit_context(user=actor, reason=_("archive opened")):
+    with audit_context(user=actor, reason="elder.registered"):
         return _save_elder(elder)
 
 
 @transaction.atomic
 def elder_update(*, actor: User, elder: Elder, data: dict, reason: str = "") -> Elder:
+    """Change an archive; ``reason`` (free text) is kept with the change."""
     require_write(actor, elder.station)
     elder = Elder.objects.select_for_update().get(pk=elder.pk)
     _apply(elder, data)
-    with audit_context(user=actor, reason=reason or _("archive updated")):
+    code = "elder.updated_note" if reason else "elder.updated"
+    with audit_context(user=actor, reason=code, note=reason):
         return _save_elder(elder)
+
+
+def id_number_reveal(*, actor: User, elder: Elder, reason: str, request=None) -> str:
+    """One elder's whole ID number, for someone allowed to see it, with a reason.
+
+    The station's manager and administrators (and the station's staff where the
+    district allows it, ``scoping.may_reveal_id_number``); each reveal goes to
+    the access log with its reason. Others: 404 outside the scope, 403 inside.
+    """
+    require_write(actor, elder.station)
+    if not may_reveal_id_number(actor, elder.station):
+        raise PermissionDenied(_("Only the station manager may see whole ID numbers."))
+    reason = " ".join((reason or "").split())
+    if len(reason) < 4:
+        raise ValidationError(
+            {"reason": _("Say why the whole number is needed (a few words).")}
+        )
+    access_log.record(
+        request,
+        user=actor,
+        action=AccessAction.REVEAL_ID,
+        elder=elder,
+        reason=reason[:500],
+    )
+    return elder.id_number
 
 
 @transaction.atomic
@@ -111,19 +154,31 @@ def tier_override_set(*, actor: User, elder: Elder, tier: str, reason: str) -> E
     if not reason:
         raise ValidationError({"reason": _("A tier override needs a written reason.")})
     return _write_override(
-        elder, actor=actor, reason=reason, tier=tier, note=reason, set_by=actor
+        elder,
+        actor=actor,
+        reason="elder.tier_override_set",
+        tier=tier,
+        note=reason,
+        set_by=actor,
     )
 
 
 def _write_override(
-    elder: Elder, *, actor: User, reason: str, tier: str, note: str, set_by: User | None
+    elder: Elder,
+    *,
+    actor: User,
+    reason: str,
+    tier: str,
+    note: str,
+    set_by: User | None,
+    reason_note: str = "",
 ) -> Elder:
     elder = Elder.objects.select_for_update().get(pk=elder.pk)
     elder.tier_override = tier
     elder.tier_override_reason = note
     elder.tier_override_by = set_by
     elder.tier_override_at = timezone.now() if set_by else None
-    with audit_context(user=actor, reason=reason):
+    with audit_context(user=actor, reason=reason, note=note or reason_note):
         elder.save(
             update_fields=[
                 "tier_override",
@@ -143,7 +198,13 @@ def tier_override_clear(*, actor: User, elder: Elder, reason: str) -> Elder:
     if not reason:
         raise ValidationError({"reason": _("Say why the override is removed.")})
     return _write_override(
-        elder, actor=actor, reason=reason, tier="", note="", set_by=None
+        elder,
+        actor=actor,
+        reason="elder.tier_override_cleared",
+        tier="",
+        note="",
+        set_by=None,
+        reason_note=reason,
     )
 
 
@@ -160,7 +221,7 @@ def family_contact_save(
         if name in data:
             setattr(contact, name, data[name])
     contact.full_clean()
-    with audit_context(user=actor, reason=_("family contact saved")):
+    with audit_context(user=actor, reason="family_contact.saved"):
         if contact.is_emergency:
             # One emergency contact: the newly flagged one replaces the old.
             elder.family_contacts.exclude(pk=contact.pk).filter(
@@ -173,7 +234,7 @@ def family_contact_save(
 @transaction.atomic
 def family_contact_delete(*, actor: User, contact: FamilyContact) -> None:
     require_write(actor, contact.elder.station)
-    with audit_context(user=actor, reason=_("family contact removed")):
+    with audit_context(user=actor, reason="family_contact.removed"):
         contact.delete()
 
 
@@ -206,7 +267,7 @@ def assessment_record(
     assessment = BarthelAssessment(
         elder=elder, assessed_on=assessed_on, assessed_by=actor, notes=notes, **scores
     )
-    with audit_context(user=actor, reason=_("Barthel assessment")):
+    with audit_context(user=actor, reason="assessment.recorded"):
         assessment.save()
     assessment.refresh_from_db(fields=["total"])
     return assessment
@@ -240,9 +301,34 @@ def needs_survey_record(
         notes=notes,
     )
     survey.full_clean()
-    with audit_context(user=actor, reason=_("needs survey")):
+    with audit_context(user=actor, reason="needs_survey.recorded"):
         survey.save()
     return survey
+
+
+def _removal_reason(reason: str) -> str:
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": _("Say why the record is removed.")})
+    return reason
+
+
+@transaction.atomic
+def assessment_delete(*, actor: User, assessment: BarthelAssessment, reason: str):
+    """Remove an assessment entered by mistake; the history keeps it and why."""
+    require_write(actor, assessment.elder.station)
+    reason = _removal_reason(reason)
+    with audit_context(user=actor, reason="assessment.removed", note=reason):
+        assessment.delete()
+
+
+@transaction.atomic
+def needs_survey_delete(*, actor: User, survey: NeedsSurvey, reason: str):
+    """Remove a needs survey entered by mistake; the history keeps it and why."""
+    require_write(actor, survey.elder.station)
+    reason = _removal_reason(reason)
+    with audit_context(user=actor, reason="needs_survey.removed", note=reason):
+        survey.delete()
 
 
 @transaction.atomic
@@ -258,13 +344,20 @@ def elders_import(
     require_write(actor, station)
     elders, problems = [], []
     seen: dict[str, int] = {}
-    # One query for the whole file, not one per row.
-    candidates = {normalize(str(d.get("id_number") or "")) for _n, d in rows}
-    taken = set(
-        Elder.objects.filter(
-            district_id=station.district_id, id_number__in=candidates
-        ).values_list("id_number", flat=True)
-    )
+    # One query for the whole file, not one per row (by the numbers' blind
+    # indexes, under every key while a rotation is under way).
+    candidates = {normalize(str(d.get("id_number") or "")) for _n, d in rows} - {""}
+    by_index = {
+        index: number
+        for number in candidates
+        for index in id_numbers.indexes_of(number)
+    }
+    taken = {
+        by_index[bytes(index)]
+        for index in ElderIdNumber.objects.filter(
+            district_id=station.district_id, index__in=list(by_index)
+        ).values_list("index", flat=True)
+    }
     for number, data in rows:
         elder = Elder(station=station, district_id=station.district_id)
         elder.taken_id_numbers = taken
@@ -292,10 +385,14 @@ def elders_import(
         elders.append(elder)
     if problems:
         raise RosterErrors(problems)
-    with audit_context(user=actor, reason=_("roster import")):
+    with audit_context(user=actor, reason="elder.imported"):
         try:
             with transaction.atomic():
-                return Elder.objects.bulk_create(elders)
+                created = Elder.objects.bulk_create(elders)
+                ElderIdNumber.store(
+                    [(elder, elder.take_sealed_id_number()) for elder in created]
+                )
+                return created
         except IntegrityError:
             clash = _("Another import registered some of these ID numbers meanwhile.")
             raise RosterErrors([(0, [clash])]) from None
@@ -305,14 +402,19 @@ def _messages(exc: ValidationError) -> list[str]:
     if hasattr(exc, "message_dict"):
         out = []
         for field, messages in exc.message_dict.items():
-            label = (
-                field
-                if field == "__all__"
-                else str(Elder._meta.get_field(field).verbose_name)
-            )
+            label = field if field == "__all__" else _field_label(field)
             out += [m if field == "__all__" else f"{label}: {m}" for m in messages]
         return out
     return list(exc.messages)
+
+
+def _field_label(name: str) -> str:
+    if name == "id_number":  # not a model field: stored encrypted
+        return str(Elder._meta.get_field("id_number_last4").verbose_name)
+    try:
+        return str(Elder._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
 
 
 class RosterErrors(Exception):

@@ -7,7 +7,9 @@ audit and keep the district's ID numbers unique.
 
 from django.contrib import admin
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 
+from elders.id_numbers import mask
 from elders.models import (
     BarthelAssessment,
     Elder,
@@ -72,12 +74,21 @@ class ElderAdmin(ReadOnlyAdmin):
         "name",
         "gender",
         "birth_date",
+        "masked_id_number",
         "station",
         "status",
         "tier_override",
     ]
     list_filter = ["station__district", "station", "status", "living_arrangement"]
-    search_fields = ["name", "id_number", "phone"]
+    # The whole number is found on the elder list (by its blind index) and shown
+    # through a logged reveal, never here.
+    search_fields = ["name", "phone", "=id_number_last4"]
+    exclude = ["id_number_changed_at"]
+
+    @admin.display(description=_("resident ID number"))
+    def masked_id_number(self, elder):
+        return mask(elder.id_number_last4)
+
     list_select_related = ["station"]
     inlines = [FamilyContactInline]
 

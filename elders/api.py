@@ -16,18 +16,22 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.fields import SkipField
+from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
+from carecenter import access_log
 from carecenter.api import ScopedRelatedField, ScopedViewSetMixin, action_errors
 from carecenter.catalogue import ServiceKind
-from carecenter.models import Station
+from carecenter.models import AccessAction, AccessLogEntry, Station
 from carecenter.scoping import (
-    may_see_id_numbers,
+    may_read_archive,
+    may_see_some_id_numbers,
     require_some_writable_station,
     writable_stations,
 )
-from elders import actions, queries
+from elders import actions, id_numbers, queries
 from elders.actions import ELDER_FIELDS
 from elders.eligibility import REASONS, evaluate
 from elders.filters import ElderFilter
@@ -86,8 +90,9 @@ def _score(item: str) -> serializers.ChoiceField:
 
 
 ID_NUMBER_HELP = gettext_lazy(
-    "Resident ID number. Read back masked unless the caller may see it whole "
-    "(the station's manager, administrators); sending the masked value back "
+    "Resident ID number. Read back whole only by the station's manager and "
+    "administrators, otherwise as its last four characters "
+    "(**************123X); not sent to volunteers. Sending the masked value back "
     "leaves it unchanged."
 )
 
@@ -99,13 +104,31 @@ class WritableStationField(serializers.SlugRelatedField):
         return writable_stations(self.context["request"].user)
 
 
+class IdNumberField(serializers.CharField):
+    """Written whole; read as ``elders.id_numbers.shown`` says for the caller."""
+
+    def get_attribute(self, instance):
+        return instance  # never decrypted unless the caller may see it whole
+
+    def to_representation(self, elder):
+        return id_numbers.shown(self.context["request"].user, elder)
+
+
 class ElderSerializer(serializers.ModelSerializer):
-    """An archive; the station is fixed once opened (read-only here)."""
+    """An archive; the station is fixed once opened (read-only here).
+
+    What a caller reads of the elder's identity is ``elders.id_numbers.shown``:
+    the whole ID number for the station's manager and administrators, its last
+    four characters for other staff and supervisors; a caller who reads the elder
+    only as a paired volunteer gets neither the number nor the birth date, but
+    the age.
+    """
 
     station = serializers.SlugRelatedField(
         slug_field="code", read_only=True, label=gettext_lazy("station")
     )
-    id_number = serializers.CharField(required=False, help_text=ID_NUMBER_HELP)
+    id_number = IdNumberField(required=False, help_text=ID_NUMBER_HELP)
+    age = serializers.IntegerField(read_only=True)
     categories = serializers.ListField(
         child=serializers.ChoiceField(choices=Category.choices), required=False
     )
@@ -116,17 +139,24 @@ class ElderSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Elder
-        fields = ["id", "station", *ELDER_FIELDS, "tier"]
+        fields = ["id", "station", *ELDER_FIELDS, "age", "tier"]
+        extra_kwargs = {
+            "birth_date": {
+                "help_text": gettext_lazy("Not sent to volunteers (age instead).")
+            }
+        }
 
     def validate_id_number(self, value: str) -> str:
-        if self.instance is not None and value == mask(self.instance.id_number):
+        if self.instance is not None and value == mask(self.instance.id_number_last4):
             raise SkipField  # the masked number as read: unchanged
         return value
 
     def to_representation(self, instance: Elder) -> dict:
         data = super().to_representation(instance)
-        if not may_see_id_numbers(self.context["request"].user, instance.station):
-            data["id_number"] = mask(instance.id_number)
+        user = self.context["request"].user
+        if not may_read_archive(user, instance):
+            data.pop("id_number", None)
+            data.pop("birth_date", None)
         return data
 
 
@@ -136,7 +166,55 @@ class ElderCreateSerializer(ElderSerializer):
     station = WritableStationField(
         slug_field="code", queryset=Station.objects.all(), label=gettext_lazy("station")
     )
-    id_number = serializers.CharField(help_text=ID_NUMBER_HELP)
+    id_number = IdNumberField(help_text=ID_NUMBER_HELP)
+
+
+class RevealSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=500,
+        help_text=gettext_lazy("Why the whole number is needed; kept in the log."),
+    )
+
+
+class RevealResultSerializer(serializers.Serializer):
+    id_number = serializers.CharField()
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    """One change, as INTERFACES.md names them: at, actor, action, changes, reason."""
+
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(
+        allow_null=True, help_text=gettext_lazy("The acting user's username.")
+    )
+    actor_name = serializers.CharField(allow_blank=True)
+    action = serializers.ChoiceField(choices=["create", "update", "delete"])
+    object = serializers.CharField(
+        help_text=gettext_lazy(
+            "What changed: elder, familycontact, barthelassessment, needssurvey."
+        )
+    )
+    changes = serializers.DictField(
+        child=serializers.ListField(allow_null=True),
+        help_text=gettext_lazy("field: [old, new]; ID numbers masked."),
+    )
+    reason = serializers.CharField(allow_blank=True)
+    reason_code = serializers.CharField(allow_blank=True)
+
+
+def history_row(entry) -> dict:
+    return {
+        "at": entry.at,
+        "actor": entry.actor_username,
+        "actor_name": entry.actor_name,
+        "action": entry.action,
+        "object": entry.subject_key,
+        "changes": {
+            change.field: [change.raw_old, change.raw_new] for change in entry.changes
+        },
+        "reason": entry.reason,
+        "reason_code": entry.reason_code,
+    }
 
 
 class EligibilityQuerySerializer(serializers.Serializer):
@@ -180,14 +258,71 @@ class ElderViewSet(
     filterset_class = ElderFilter
 
     def get_queryset(self):
-        return queries.elder_list(user=self.request.user)
+        queryset = queries.elder_list(user=self.request.user)
+        if may_see_some_id_numbers(self.request.user):
+            queryset = queryset.select_related("id_number_record")
+        return queryset
 
     def get_serializer_class(self):
         if self.action == "create":
             return ElderCreateSerializer
         if self.action == "eligibility":
             return EligibilitySerializer
+        if self.action == "reveal_id":
+            return RevealSerializer
+        if self.action == "history":
+            return HistoryEntrySerializer
         return ElderSerializer
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        results = (
+            response.data.get("results", []) if response.status_code == 200 else []
+        )
+        access_log.record(
+            request,
+            action=AccessAction.LIST,
+            rows=len(results),
+            what="api:elders",
+            filters=request.query_params,
+        )
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        elder = self.get_object()
+        access_log.record(request, action=AccessAction.VIEW, elder=elder)
+        return Response(self.get_serializer(elder).data)
+
+    @extend_schema(request=RevealSerializer, responses=RevealResultSerializer)
+    @action(detail=True, methods=["post"], url_path="reveal-id")
+    def reveal_id(self, request, pk=None):
+        """The whole ID number, with a reason; logged (PRODUCT.md "Personal data")."""
+        elder = self.get_object()
+        body = RevealSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with action_errors():
+            number = actions.id_number_reveal(
+                actor=request.user,
+                elder=elder,
+                reason=body.validated_data["reason"],
+                request=request,
+            )
+        return Response({"id_number": number})
+
+    @extend_schema(responses=HistoryEntrySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """The archive's change history, ID numbers masked, newest first."""
+        elder = self.get_object()
+        if not may_read_archive(request.user, elder):
+            raise PermissionDenied()
+        entries = queries.elder_history(user=request.user, elder=elder, limit=200)
+        access_log.record(request, action=AccessAction.HISTORY, elder=elder)
+        return Response(
+            HistoryEntrySerializer(
+                [history_row(entry) for entry in entries], many=True
+            ).data
+        )
 
     def create(self, request, *args, **kwargs):
         require_some_writable_station(request.user)
@@ -390,3 +525,57 @@ class FamilyContactViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         with action_errors():
             actions.family_contact_delete(actor=self.request.user, contact=instance)
+
+
+# --- The access log ----------------------------------------------------------------
+
+
+class AccessLogSerializer(serializers.ModelSerializer):
+    """INTERFACES.md: ``user`` (username), ``at``, ``action``, ``elder`` or
+    ``rows``, ``address``."""
+
+    user = serializers.CharField(source="username")
+    elder = serializers.IntegerField(source="elder_id", allow_null=True)
+    station = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = AccessLogEntry
+        fields = [
+            "id",
+            "user",
+            "at",
+            "action",
+            "elder",
+            "rows",
+            "station",
+            "what",
+            "filters",
+            "reason",
+            "address",
+        ]
+
+
+class AccessLogFilter(django_filters.FilterSet):
+    elder = IdFilter(field_name="elder_id", label=gettext_lazy("Elder"))
+    action = django_filters.ChoiceFilter(choices=AccessAction.choices)
+
+    class Meta:
+        model = AccessLogEntry
+        fields = ["elder", "action"]
+
+
+class AccessLogView(ListAPIView):
+    """Who read which archive: station managers (their stations) and
+    administrators; everyone else 403."""
+
+    serializer_class = AccessLogSerializer
+    filterset_class = AccessLogFilter
+    queryset = AccessLogEntry.objects.none()  # a model hint for the schema
+
+    def get_queryset(self):
+        from django.core.exceptions import PermissionDenied as DjangoDenied
+
+        try:
+            return queries.access_log(user=self.request.user)
+        except DjangoDenied as exc:
+            raise PermissionDenied(str(exc)) from None

@@ -153,11 +153,15 @@ PROFILES = [
 
 
 def seed_elders(command, stations, users) -> None:
-    admin = users["admin"]
     today = timezone.localdate()
     created = 0
-    for code, count, region in (("DEMO-A", 20, "330102"), ("DEMO-B", 12, "330183")):
+    for code, count, region, keeper in (
+        ("DEMO-A", 20, "330102", "staff_a"),
+        ("DEMO-B", 12, "330183", "staff_b"),
+    ):
         station = stations[code]
+        # The station's own staff keep its archives (and the history says so).
+        staff = users[keeper]
         for n in range(count):
             age, gender, living, nest, cats, hard, status, barthel, hukou, needs = (
                 PROFILES[n]
@@ -187,16 +191,16 @@ def seed_elders(command, stations, users) -> None:
                 "chronic_conditions": "高血压" if n % 3 == 0 else "",
                 "status": status,
             }
-            elder = Elder.objects.filter(
-                district=station.district, id_number=id_number
-            ).first()
+            elder = (
+                Elder.objects.filter(district=station.district)
+                .with_id_number(id_number)
+                .first()
+            )
             if elder is None:
-                elder = actions.elder_register(actor=admin, station=station, data=data)
+                elder = actions.elder_register(actor=staff, station=station, data=data)
                 created += 1
             else:
-                elder = actions.elder_update(
-                    actor=admin, elder=elder, data=data, reason="seed_demo"
-                )
+                elder = actions.elder_update(actor=staff, elder=elder, data=data)
             assessed_on = today.replace(day=1)
             if (
                 barthel is not None
@@ -205,14 +209,14 @@ def seed_elders(command, stations, users) -> None:
                 ).exists()
             ):
                 actions.assessment_record(
-                    actor=admin,
+                    actor=staff,
                     elder=elder,
                     assessed_on=assessed_on,
                     scores=_scores(barthel),
                 )
             if needs and not NeedsSurvey.objects.filter(elder=elder).exists():
                 actions.needs_survey_record(
-                    actor=admin, elder=elder, surveyed_on=assessed_on, needs=needs
+                    actor=staff, elder=elder, surveyed_on=assessed_on, needs=needs
                 )
     command.stdout.write(f"elders: {created} new archives")
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carecenter.models import Station
-from carecenter.scoping import visible_to
+from carecenter.scoping import is_station_reader, visible_to
+from elders import id_numbers
 from elders.eligibility import years_before
 from elders.models import Category, Characters, Elder, LivingArrangement, Status, Tier
 
@@ -122,12 +123,13 @@ class ElderFilter(django_filters.FilterSet):
         ]
 
     def search(self, queryset, name, value):
-        """Name, phone, or the tail of the ID number (4 to 6 characters).
+        """Name, phone, the whole ID number, or its last four characters.
 
         A Chinese query is matched through the index of the names' characters, and
         the results come best first: the exact name, then names starting with the
         query (a surname), then the rest, each by name. Sorting chosen on the page
-        replaces that order.
+        replaces that order. A whole ID number is found by its blind index alone
+        (the numbers are stored encrypted), its last four by the stored tail.
         """
         value = "".join(value.split())
         if not value:
@@ -146,14 +148,18 @@ class ElderFilter(django_filters.FilterSet):
                 .filter(condition)
                 .order_by("relevance", "name", "pk")
             )
+        number = id_numbers.normalize(value)
+        # A volunteer reads no ID number, so may not probe one by searching.
+        by_number = self.request is None or is_station_reader(self.request.user)
+        if by_number and len(number) == 18 and id_numbers.looks_like_id_number(number):
+            return queryset.with_id_number(number)
         condition = Q(name__icontains=value) | Q(phone__contains=value)
-        tail = value.upper()
         if (
-            4 <= len(tail) <= 6
-            and tail[:-1].isdigit()
-            and (tail[-1].isdigit() or tail[-1] == "X")
+            by_number
+            and len(number) == id_numbers.SHOWN_CHARACTERS
+            and id_numbers.looks_like_id_number(number)
         ):
-            condition |= Q(id_number__endswith=tail)
+            condition |= Q(id_number_last4=number)
         return queryset.filter(condition)
 
     def filter_age_band(self, queryset, name, value):

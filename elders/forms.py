@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carecenter.catalogue import ServiceKind
-from carecenter.scoping import may_see_id_numbers, writable_stations
+from carecenter.scoping import writable_stations
 from elders.actions import ELDER_FIELDS
 from elders.id_numbers import mask
 from elders.models import (
@@ -65,6 +65,14 @@ def _row(*fields, cols="col-md-6"):
 
 class ElderForm(forms.ModelForm):
     station = forms.ModelChoiceField(queryset=None, label=_("Station"))
+    # Not a model field: the archive stores it encrypted (Elder.id_number).
+    id_number = forms.CharField(
+        label=_("resident ID number"),
+        max_length=24,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "inputmode": "text", "spellcheck": "false"}
+        ),
+    )
     categories = forms.MultipleChoiceField(
         choices=Category.choices,
         widget=forms.CheckboxSelectMultiple,
@@ -79,9 +87,6 @@ class ElderForm(forms.ModelForm):
             "birth_date": DateInput(),
             "residence_since": DateInput(),
             "chronic_conditions": forms.Textarea(attrs={"rows": 2}),
-            "id_number": forms.TextInput(
-                attrs={"autocomplete": "off", "inputmode": "text"}
-            ),
             "phone": forms.TextInput(attrs={"inputmode": "tel"}),
         }
 
@@ -94,12 +99,13 @@ class ElderForm(forms.ModelForm):
         if editing:
             # Moving an archive to another station is not an edit of the archive.
             del self.fields["station"]
-            if not may_see_id_numbers(user, self.instance.station):
-                self.initial["id_number"] = mask(self.instance.id_number)
-                self.fields["id_number"].help_text = _(
-                    "Shown masked. Leave it as it is to keep the number, or type the "
-                    "whole new number."
-                )
+            # Shown masked to everyone, the manager too: the whole number is
+            # revealed on its own page, with a reason, and logged.
+            self.initial["id_number"] = mask(self.instance.id_number_last4)
+            self.fields["id_number"].help_text = _(
+                "Shown masked. Leave it as it is to keep the number, or type the "
+                "whole new number."
+            )
         elif stations.count() == 1:
             self.fields["station"].initial = stations.first()
             self.fields["station"].widget = forms.HiddenInput()
@@ -130,8 +136,11 @@ class ElderForm(forms.ModelForm):
 
     def clean_id_number(self):
         value = self.cleaned_data["id_number"]
-        if self.instance.pk and value == mask(self.instance.id_number):
-            return self.instance.id_number
+        if self.instance.pk and value == mask(self.instance.id_number_last4):
+            value = self.instance.id_number  # unchanged
+        # The model's own rules (check character, birth date, duplicates) run on
+        # the instance in the form's model validation, as in the action.
+        self.instance.id_number = value
         return value
 
     def action_data(self) -> dict:
@@ -223,10 +232,43 @@ class TierOverrideForm(forms.Form):
         self.helper.form_tag = False
 
 
+class RevealForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the whole number needed?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "For example: applying for a subsidy at the civil-affairs office. "
+            "The reason is kept in the access log with your name."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class RemovalForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Kept in the change history, with your name."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
 __all__ = [
     "AssessmentForm",
     "ElderForm",
     "FamilyContactForm",
     "NeedsSurveyForm",
+    "RemovalForm",
+    "RevealForm",
     "TierOverrideForm",
 ]

@@ -1,17 +1,47 @@
-"""Resident ID numbers (居民身份证号码, GB 11643-1999): validation, masking, generation.
+"""Resident ID numbers (居民身份证号码, GB 11643-1999): validation, storage, masking.
 
-Our own short check rather than python-stdnum's: stdnum also demands that the
-region code existed in the birth year, which rejects most elders' real numbers
-(their regions were renamed or merged since).
+PRODUCT.md, "Personal data": the number is encrypted at rest, with a keyed blind
+index for uniqueness and search; whoever is not the station's manager or an
+administrator sees at most its last four characters, and volunteers see neither
+the number nor the birth date. This module is the one place that says how:
+
+* ``seal`` / ``unseal``: the stored form (``carecenter.encryption``): ciphertext,
+  blind index, last four characters. ``indexes_of`` finds a number by its index.
+* ``mask``: what a viewer who may not see the number whole sees. Only the last
+  four characters: the region (characters 1–6) and the sequence stay hidden, so a
+  mask cannot be combined with the birth date shown beside it to rebuild the
+  number (the birth date *is* characters 7–14).
+* ``shown``: the number as one viewer may see it (whole, masked, or nothing), the
+  rule that pages, the API, exports, the history and the import preview ask;
+  ``carecenter.scoping`` says who is who.
+
+Validation is our own short check rather than python-stdnum's: stdnum also
+demands that the region code existed in the birth year, which rejects most
+elders' real numbers (their regions were renamed or merged since).
 """
 
 from __future__ import annotations
 
 import datetime
 import re
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from carecenter import encryption
+
+#: Names the stored field in its ciphertext and blind index (see encryption).
+FIELD = "elders.Elder.id_number"
+#: Characters a mask keeps: the last four.
+SHOWN_CHARACTERS = 4
+#: The duplicate message names no station: whoever asks learns that the number is
+#: on file in the district (the uniqueness rule), not where.
+ALREADY_REGISTERED = gettext_lazy(
+    "This resident ID number is already registered. If the elder moved here "
+    "from another station, ask the district to transfer the archive."
+)
 
 _WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _CHECK = "10X98765432"
@@ -58,7 +88,7 @@ def validate_id_number(
             code="shape",
         )
     born = birth_date_of(number)
-    if born is None or born.year < 1890 or born > datetime.date.today():
+    if born is None or born.year < 1900 or born > datetime.date.today():
         raise ValidationError(
             _("Characters 7 to 14 of the ID number are not a real birth date."),
             code="birth_date",
@@ -85,11 +115,70 @@ def validate_id_number(
     return number
 
 
-def mask(number: str) -> str:
-    """``110105********123X``: the region and the last four only."""
-    if not number:
+def mask(last4: str) -> str:
+    """``**************123X``: the last four characters of an 18-character number.
+
+    Takes the stored last four (``elder.id_number_last4``), or a whole number, of
+    which it keeps the last four.
+    """
+    if not last4:
         return ""
-    return f"{number[:6]}{'*' * (len(number) - 10)}{number[-4:]}"
+    return "*" * (18 - SHOWN_CHARACTERS) + last4[-SHOWN_CHARACTERS:]
+
+
+# --- Storage -------------------------------------------------------------------------
+
+
+class Sealed(NamedTuple):
+    encrypted: bytes
+    index: bytes
+    last4: str
+
+
+def seal(number: str) -> Sealed:
+    """The stored form of ``number``: ciphertext, blind index, last four."""
+    if not number:
+        return Sealed(b"", b"", "")
+    return Sealed(
+        encryption.encrypt(number, field=FIELD),
+        encryption.blind_index(normalize(number), field=FIELD),
+        number[-SHOWN_CHARACTERS:],
+    )
+
+
+def unseal(token) -> str:
+    return encryption.decrypt(token, field=FIELD)
+
+
+def indexes_of(number: str) -> list[bytes]:
+    """The blind indexes that find ``number`` (one per configured key)."""
+    return encryption.blind_indexes(normalize(number), field=FIELD)
+
+
+def looks_like_id_number(text: str) -> bool:
+    """An 18-character number or its 4-character tail, as typed into a search box."""
+    value = normalize(text)
+    return bool(_SHAPE.match(value)) or bool(re.fullmatch(r"\d{3}[\dX]", value))
+
+
+# --- Who sees what ------------------------------------------------------------------
+
+
+def shown(user, elder, *, whole: bool = True) -> str | None:
+    """``elder``'s ID number as ``user`` may see it.
+
+    The whole number for the station's manager and administrators (``whole``
+    False: masked for them too, as pages show it until revealed), the last four
+    characters to the station's staff and the district's supervisors, and
+    ``None`` to whoever reads the elder only as a paired volunteer.
+    """
+    from carecenter.scoping import may_read_archive, may_see_id_numbers
+
+    if not may_read_archive(user, elder):
+        return None
+    if whole and may_see_id_numbers(user, elder.station):
+        return elder.id_number
+    return mask(elder.id_number_last4)
 
 
 def make_id_number(

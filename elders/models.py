@@ -8,7 +8,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from carecenter.models import District, StationScoped
+from carecenter.validators import (
+    no_control_characters,
+    plausible_birth_date,
+    plausible_date,
+)
+from elders import id_numbers
 
 
 class Characters(models.Func):
@@ -92,22 +98,48 @@ class ElderQuerySet(models.QuerySet):
 
         return visible_to(user, self)
 
+    def with_id_number(self, number: str):
+        """Elders whose resident ID number is ``number`` (by its blind index)."""
+        return self.filter(id_number_record__index__in=id_numbers.indexes_of(number))
 
+
+# The history keeps the last four characters of the ID number and when it last
+# changed, never the number (nor its ciphertext, which lives in ElderIdNumber).
 @pghistory.track()
 class Elder(StationScoped):
-    """One elder's archive (信息档案)."""
+    """One elder's archive (信息档案).
+
+    The resident ID number is stored encrypted in ``ElderIdNumber`` (one row per
+    archive, with the blind index for uniqueness and exact search), and its last
+    four characters here for display and tail search (``elders.id_numbers``).
+    ``elder.id_number`` reads and sets the whole number; ``save()`` writes it.
+    Lists and searches never read the encrypted row.
+    """
 
     # Denormalised from the station so that a resident ID number can be unique
     # within a district by a database constraint.
     district = models.ForeignKey(
         District, on_delete=models.PROTECT, related_name="+", verbose_name=_("district")
     )
-    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
+    name = models.CharField(
+        pgettext_lazy("person", "name"),
+        max_length=50,
+        validators=[no_control_characters],
+    )
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
-    birth_date = models.DateField(_("birth date"))
-    id_number = models.CharField(_("resident ID number"), max_length=18)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
-    address = models.CharField(_("address"), max_length=200, blank=True)
+    birth_date = models.DateField(_("birth date"), validators=[plausible_birth_date])
+    id_number_last4 = models.CharField(
+        _("resident ID number"), max_length=4, default="", editable=False
+    )
+    id_number_changed_at = models.DateTimeField(
+        _("ID number changed at"), null=True, blank=True, editable=False
+    )
+    phone = models.CharField(
+        _("phone"), max_length=32, blank=True, validators=[no_control_characters]
+    )
+    address = models.CharField(
+        _("address"), max_length=200, blank=True, validators=[no_control_characters]
+    )
     hukou_local = models.BooleanField(
         _("household registered here"),
         default=True,
@@ -117,6 +149,7 @@ class Elder(StationScoped):
         _("living here since"),
         null=True,
         blank=True,
+        validators=[plausible_date],
         help_text=_("For elders registered elsewhere: when they began living here."),
     )
     living_arrangement = models.CharField(
@@ -160,14 +193,6 @@ class Elder(StationScoped):
         verbose_name = _("elder")
         verbose_name_plural = _("elders")
         constraints = [
-            models.UniqueConstraint(
-                fields=["district", "id_number"],
-                name="elder_id_number_unique_in_district",
-                violation_error_message=_(
-                    "An elder with this resident ID number is already registered "
-                    "in this district."
-                ),
-            ),
             models.CheckConstraint(
                 condition=Q(tier_override="") | ~Q(tier_override_reason=""),
                 name="elder_override_has_reason",
@@ -201,6 +226,55 @@ class Elder(StationScoped):
     def get_absolute_url(self) -> str:
         return reverse("elders:detail", args=[self.pk])
 
+    # --- The resident ID number, encrypted at rest ----------------------------------
+
+    @property
+    def id_number(self) -> str:
+        """The whole number, decrypted when first read (none on file: "").
+
+        Reads the encrypted row (one query, or none after
+        ``select_related("id_number_record")``).
+        """
+        if "_id_number" not in self.__dict__:
+            number = ""
+            if self.pk is not None:
+                try:
+                    number = id_numbers.unseal(self.id_number_record.encrypted)
+                except ElderIdNumber.DoesNotExist:
+                    pass
+            self.__dict__["_id_number"] = number
+        return self.__dict__["_id_number"]
+
+    @id_number.setter
+    def id_number(self, value: str) -> None:
+        value = value or ""
+        if value == self.id_number:
+            return  # unchanged: keep the ciphertext (and the history quiet)
+        sealed = id_numbers.seal(value)
+        self.id_number_last4 = sealed.last4
+        self.id_number_changed_at = timezone.now()
+        self.__dict__["_id_number"] = value
+        self.__dict__["_id_number_sealed"] = sealed
+
+    def save(self, *args, **kwargs) -> None:
+        """Save the archive and, when it changed, its encrypted ID number."""
+        sealed = self.take_sealed_id_number()
+        if sealed is None:
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+            ElderIdNumber.store([(self, sealed)])
+
+    def take_sealed_id_number(self):
+        """The sealed number set since the last save (for a bulk write), or None."""
+        return self.__dict__.pop("_id_number_sealed", None)
+
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        for name in ("_id_number", "_id_number_sealed"):
+            self.__dict__.pop(name, None)
+        super().refresh_from_db(*args, **kwargs)
+
     #: ID numbers already registered in the district, when a bulk write (the roster
     #: import) has read them all in one query; ``None``: ask the database.
     taken_id_numbers: set[str] | None = None
@@ -209,15 +283,14 @@ class Elder(StationScoped):
         if self.taken_id_numbers is not None:
             return self.id_number in self.taken_id_numbers
         return (
-            Elder.objects.filter(district_id=self.district_id, id_number=self.id_number)
+            Elder.objects.filter(district_id=self.district_id)
+            .with_id_number(self.id_number)
             .exclude(pk=self.pk)
             .exists()
         )
 
     def clean(self) -> None:
         """Cross-field rules every write path shares (forms, API, roster import)."""
-        from elders.id_numbers import validate_id_number
-
         errors: dict[str, list] = {}
         if self.station_id:
             self.district_id = self.station.district_id
@@ -226,9 +299,13 @@ class Elder(StationScoped):
             errors.setdefault("birth_date", []).append(
                 _("The birth date cannot be in the future.")
             )
+        if not self.id_number:
+            errors.setdefault("id_number", []).append(
+                _("The resident ID number is required.")
+            )
         if self.id_number:
             try:
-                self.id_number = validate_id_number(
+                self.id_number = id_numbers.validate_id_number(
                     self.id_number,
                     birth_date=self.birth_date,
                     gender=self.gender or None,
@@ -238,10 +315,7 @@ class Elder(StationScoped):
             else:
                 if self.district_id and self._id_number_taken():
                     errors.setdefault("id_number", []).append(
-                        _(
-                            "An elder with this resident ID number is already "
-                            "registered in this district."
-                        )
+                        id_numbers.ALREADY_REGISTERED
                     )
         if not self.hukou_local and not self.residence_since:
             errors.setdefault("residence_since", []).append(
@@ -253,6 +327,14 @@ class Elder(StationScoped):
         if self.residence_since and self.residence_since > today:
             errors.setdefault("residence_since", []).append(
                 _("This date cannot be in the future.")
+            )
+        if (
+            self.residence_since
+            and self.birth_date
+            and self.residence_since < self.birth_date
+        ):
+            errors.setdefault("residence_since", []).append(
+                _("The elder cannot have begun living here before they were born.")
             )
         if errors:
             raise ValidationError(errors)
@@ -272,6 +354,74 @@ class Elder(StationScoped):
         return granted(user) if granted else None
 
 
+class ElderIdNumber(models.Model):
+    """An elder's resident ID number, encrypted (AES-GCM), and its blind index.
+
+    Apart from the archive so that the elder list, searches and counts over a
+    district never read it, and so that a key rotation rewrites only this table.
+    Not in the history. The unique constraint on ``(district, index)`` keeps a
+    number once per district without the database ever seeing it.
+    """
+
+    elder = models.OneToOneField(
+        Elder,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="id_number_record",
+        verbose_name=_("elder"),
+    )
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="+", verbose_name=_("district")
+    )
+    encrypted = models.BinaryField(_("resident ID number (encrypted)"))
+    index = models.BinaryField(_("resident ID number (blind index)"))
+
+    station_field = "elder__station"
+
+    class Meta:
+        verbose_name = _("resident ID number")
+        verbose_name_plural = _("resident ID numbers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "index"],
+                name="elder_id_number_unique_in_district",
+                violation_error_message=id_numbers.ALREADY_REGISTERED,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return id_numbers.mask(self.elder.id_number_last4)
+
+    @classmethod
+    def store(cls, pairs) -> None:
+        """Write the sealed numbers of saved archives: one statement for all."""
+        cls.objects.bulk_create(
+            [
+                cls(
+                    elder_id=elder.pk,
+                    district_id=elder.district_id,
+                    encrypted=sealed.encrypted,
+                    index=sealed.index,
+                )
+                for elder, sealed in pairs
+                if sealed.encrypted
+            ],
+            update_conflicts=True,
+            unique_fields=["elder"],
+            update_fields=["district", "encrypted", "index"],
+        )
+        cls.objects.filter(
+            elder_id__in=[elder.pk for elder, sealed in pairs if not sealed.encrypted]
+        ).delete()
+
+
+# An elder's contacts, assessments and surveys keep their deletes in the history
+# too: removing one is a change of the archive.
+def with_deletes():
+    # New trackers for every model: pghistory fills a tracker's fields in.
+    return (pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+
+
 class FamilyContact(models.Model):
     elder = models.ForeignKey(
         Elder,
@@ -279,9 +429,17 @@ class FamilyContact(models.Model):
         related_name="family_contacts",
         verbose_name=_("elder"),
     )
-    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
-    relation = models.CharField(_("relation"), max_length=30)
-    phone = models.CharField(_("phone"), max_length=32)
+    name = models.CharField(
+        pgettext_lazy("person", "name"),
+        max_length=50,
+        validators=[no_control_characters],
+    )
+    relation = models.CharField(
+        _("relation"), max_length=30, validators=[no_control_characters]
+    )
+    phone = models.CharField(
+        _("phone"), max_length=32, validators=[no_control_characters]
+    )
     is_emergency = models.BooleanField(_("emergency contact"), default=False)
 
     station_field = "elder__station"
@@ -295,7 +453,7 @@ class FamilyContact(models.Model):
         return f"{self.name} ({self.relation})"
 
 
-pghistory.track()(FamilyContact)
+pghistory.track(*with_deletes())(FamilyContact)
 
 
 class BarthelLevel(models.TextChoices):
@@ -345,7 +503,7 @@ class BarthelAssessment(models.Model):
         related_name="assessments",
         verbose_name=_("elder"),
     )
-    assessed_on = models.DateField(_("assessed on"))
+    assessed_on = models.DateField(_("assessed on"), validators=[plausible_date])
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -419,7 +577,7 @@ class BarthelAssessment(models.Model):
         return BarthelLevel(self.level).label
 
 
-pghistory.track()(BarthelAssessment)
+pghistory.track(*with_deletes())(BarthelAssessment)
 
 
 class NeedsSurvey(models.Model):
@@ -431,7 +589,7 @@ class NeedsSurvey(models.Model):
         related_name="needs_surveys",
         verbose_name=_("elder"),
     )
-    surveyed_on = models.DateField(_("surveyed on"))
+    surveyed_on = models.DateField(_("surveyed on"), validators=[plausible_date])
     surveyed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -463,7 +621,7 @@ class NeedsSurvey(models.Model):
         return [ServiceKind(n).label for n in self.needs if n in ServiceKind.values]
 
 
-pghistory.track()(NeedsSurvey)
+pghistory.track(*with_deletes())(NeedsSurvey)
 
 
 @pghistory.track()

@@ -5,17 +5,31 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from carecenter import audit
 from carecenter.catalogue import ServiceKind
 from carecenter.home import count_by_station, home_counter
-from carecenter.scoping import get_visible_or_404, report_stations, visible_to
+from carecenter.models import AccessAction, AccessLogEntry
+from carecenter.scoping import (
+    access_log_stations,
+    get_visible_or_404,
+    may_browse_access_log,
+    may_read_archive,
+    report_stations,
+    scope_of,
+    visible_to,
+)
+from elders import id_numbers
 from elders.eligibility import annotate_tier, years_before
 from elders.filters import ElderFilter
 from elders.models import (
+    BARTHEL_ITEMS,
     BarthelAssessment,
     Category,
     Elder,
@@ -77,6 +91,119 @@ def elder_detail(*, user, pk: int) -> Elder:
         ),
     )
     return get_visible_or_404(user, queryset, pk=pk)
+
+
+def _fold_id_number(changes: list, before: dict, after: dict) -> list:
+    """The ID number's two history fields read as one line: the masked tails,
+    and a correction that kept the same last four characters says so."""
+    changed_at = [c for c in changes if c.field == "id_number_changed_at"]
+    changes = [c for c in changes if c.field != "id_number_changed_at"]
+    if changed_at and not any(c.field == "id_number_last4" for c in changes):
+        tail = id_numbers.mask(after.get("id_number_last4") or "")
+        changes.append(
+            audit.Change(
+                "id_number_last4",
+                str(Elder._meta.get_field("id_number_last4").verbose_name),
+                tail,
+                gettext("%(tail)s (corrected)") % {"tail": tail},
+                tail,
+                tail,
+            )
+        )
+    return changes
+
+
+def _describe_assessment(data: dict) -> str:
+    day = data.get("assessed_on")
+    total = sum(data.get(item) or 0 for item in BARTHEL_ITEMS)
+    return f"{day:%Y-%m-%d} · {total}" if day else str(total)
+
+
+def _history_mask(value):
+    return id_numbers.mask(value or "") or None
+
+
+ELDER_HISTORY = {
+    "display": {"id_number_last4": _history_mask},
+    # Denormalised from the station, and the override's own bookkeeping: the
+    # override's tier and reason say it all.
+    "quiet": {"district_id", "tier_override_at"},
+    "related": (
+        audit.Related(
+            FamilyContact,
+            "elder",
+            lambda data: f"{data.get('name', '')} ({data.get('relation', '')})",
+        ),
+        audit.Related(
+            BarthelAssessment,
+            "elder",
+            lambda data: (
+                f"{data.get('assessed_on'):%Y-%m-%d}" if data.get("assessed_on") else ""
+            ),
+        ),
+        audit.Related(
+            NeedsSurvey,
+            "elder",
+            lambda data: (
+                f"{data.get('surveyed_on'):%Y-%m-%d}" if data.get("surveyed_on") else ""
+            ),
+        ),
+    ),
+}
+
+
+def elder_history(*, user, elder: Elder, limit: int = 50) -> list[audit.HistoryEntry]:
+    """The archive's history with its contacts, assessments and surveys: readable
+    labels, the actors' names, local time, ID numbers masked (for everyone: the
+    history is no way around a reveal). For the archive's readers, not volunteers."""
+    if not may_read_archive(user, elder):
+        raise PermissionDenied(
+            gettext("This page is for station staff and supervisors.")
+        )
+    return audit.history_of(
+        elder,
+        limit=limit,
+        display=ELDER_HISTORY["display"],
+        quiet=ELDER_HISTORY["quiet"],
+        related=ELDER_HISTORY["related"],
+        fold=_fold_id_number,
+    )
+
+
+def access_log(*, user, params=None) -> QuerySet[AccessLogEntry]:
+    """The access log of the stations whose log ``user`` may read, newest first;
+    ``params``: ``elder`` (an id), ``action``, ``user`` (a username)."""
+    if not may_browse_access_log(user):
+        raise PermissionDenied(
+            gettext("The access log is for station managers and administrators.")
+        )
+    entries = AccessLogEntry.objects.select_related("station")
+    if not scope_of(user).everything:  # administrators: stationless entries too
+        entries = entries.filter(station__in=access_log_stations(user))
+    params = params or {}
+    elder = str(params.get("elder", "") or "")
+    if elder:
+        entries = entries.filter(elder_id=int(elder) if elder.isdigit() else -1)
+    action = params.get("action", "")
+    if action in AccessAction.values:
+        entries = entries.filter(action=action)
+    username = str(params.get("user", "") or "").strip()
+    if username:
+        entries = entries.filter(username=username)
+    return entries.order_by("-at", "-id")
+
+
+def with_elder_names(entries) -> list:
+    """The entries with ``elder_name`` set (one query for the page)."""
+    entries = list(entries)
+    names = dict(
+        Elder.objects.filter(
+            pk__in={e.elder_id for e in entries if e.elder_id}
+        ).values_list("pk", "name")
+    )
+    for entry in entries:
+        entry.elder_name = names.get(entry.elder_id, "")
+    return entries
 
 
 def related_for_elder(*, user, model, **lookup):

@@ -11,8 +11,8 @@ roster, with every bad row reported and nothing half-imported.
   very same action inside a savepoint that is then rolled back, so the preview
   answers exactly what the real import will.
 * ``template_workbook`` is the blank roster to fill in; ``export_workbook`` writes
-  the elder list, as filtered on its page, in openpyxl's write-only mode so that
-  a station of 20,000 elders stays flat in memory.
+  the elder list, as filtered on its page, through ``carecenter.exports`` (text
+  cells as text, no formula, write-only so that 20,000 elders stay flat).
 
 The roster's column headers and the template's instructions are bilingual by
 design (Chinese, with the English key in parentheses): they are the file format
@@ -33,17 +33,20 @@ from typing import NamedTuple
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl import Workbook as TemplateWorkbook
+from openpyxl import load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from carecenter.exports import XLSX_CONTENT_TYPE, Workbook
 from carecenter.models import Station, User
+from carecenter.scoping import may_see_some_id_numbers
+from elders import id_numbers
 from elders.actions import RosterErrors, elders_import
-from elders.id_numbers import make_id_number, mask
+from elders.id_numbers import make_id_number
 from elders.models import (
     Category,
     Gender,
@@ -54,7 +57,6 @@ from elders.models import (
     age_on,
 )
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXTENSIONS = (".xlsx", ".csv")
 
 #: Problems that concern the whole file rather than one of its rows.
@@ -652,7 +654,9 @@ def roster_import(
 
 def template_workbook() -> bytes:
     """The blank roster: bilingual headers, one valid example row, the instructions."""
-    workbook = Workbook()
+    # Built in openpyxl's normal mode for its data validations; only the
+    # template's own fixed texts go in (no personal data).
+    workbook = TemplateWorkbook()
     sheet = workbook.active
     sheet.title = "花名册 (roster)"
     bold = Font(bold=True)
@@ -735,15 +739,19 @@ def template_workbook() -> bytes:
 # --- The export ----------------------------------------------------------------------
 
 
-def export_workbook(elders, *, full_id_stations: set[int] | frozenset[int]) -> bytes:
+def export_workbook(elders, *, user) -> Workbook:
     """The filtered elder list as a workbook, labels in the active language.
 
     ``elders`` is the list page's queryset (``elder_search(...).qs``: scoped, with
-    the annotated ``tier`` and the station joined). ID numbers are whole only for
-    elders of ``full_id_stations``, masked otherwise.
+    the annotated ``tier`` and the station joined). ID numbers as
+    ``elders.id_numbers.shown`` lets ``user`` see them: whole for the station's
+    manager and administrators, the last four characters otherwise. Every text
+    cell is written as text (``carecenter.exports``).
     """
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Elders"))
+    if may_see_some_id_numbers(user):
+        elders = elders.select_related("id_number_record")
+    workbook = Workbook()
+    sheet = workbook.sheet(_("Elders"))
     headers = [
         (_("Station"), 10),
         (_("Name"), 12),
@@ -760,16 +768,8 @@ def export_workbook(elders, *, full_id_stations: set[int] | frozenset[int]) -> b
         (_("Status"), 14),
         (_("Tier"), 10),
     ]
-    for index, (_title, width) in enumerate(headers, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header_cells = []
-    for title, _width in headers:
-        cell = WriteOnlyCell(sheet, value=str(title))
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
+    sheet.widths([width for _title, width in headers]).freeze("A2")
+    sheet.header([title for title, _width in headers])
 
     yes, no = _("Yes"), _("No")
     genders = dict(Gender.choices)
@@ -779,31 +779,25 @@ def export_workbook(elders, *, full_id_stations: set[int] | frozenset[int]) -> b
     tiers = dict(Tier.choices)
     today = timezone.localdate()
     for elder in elders.iterator(chunk_size=2000):
-        birth = WriteOnlyCell(sheet, value=elder.birth_date)
-        birth.number_format = "yyyy-mm-dd"
-        sheet.append(
+        sheet.row(
             [
                 elder.station.code,
                 elder.name,
-                str(genders.get(elder.gender, elder.gender)),
-                birth,
+                genders.get(elder.gender, elder.gender),
+                elder.birth_date,
                 age_on(elder.birth_date, today),
-                elder.id_number
-                if elder.station_id in full_id_stations
-                else mask(elder.id_number),
+                id_numbers.shown(user, elder),
                 elder.phone,
                 elder.address,
-                str(living.get(elder.living_arrangement, elder.living_arrangement)),
+                living.get(elder.living_arrangement, elder.living_arrangement),
                 yes if elder.empty_nest else no,
                 "、".join(str(categories.get(c, c)) for c in elder.categories),
                 yes if elder.financial_difficulty else no,
-                str(statuses.get(elder.status, elder.status)),
-                str(tiers.get(getattr(elder, "tier", ""), "")),
+                statuses.get(elder.status, elder.status),
+                tiers.get(getattr(elder, "tier", ""), ""),
             ]
         )
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return workbook
 
 
 def export_filename(day: datetime.date | None = None) -> str:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from carecenter.exports import XLSX_CONTENT_TYPE, xlsx_response
 from carecenter.models import Station
 from carecenter.scoping import require_write, station_reader_required, writable_stations
 from elders import queries
@@ -30,14 +31,12 @@ from elders.id_numbers import mask, normalize
 from elders.models import Category, Gender, LivingArrangement, Status
 from elders.roster import (
     EXTENSIONS,
-    XLSX_CONTENT_TYPE,
     RosterErrors,
     export_filename,
     export_workbook,
     roster_import,
     template_workbook,
 )
-from elders.views import full_id_stations
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 TOKEN_LIFETIME_SECONDS = 60 * 60
@@ -125,7 +124,8 @@ def _preview_rows(rows) -> list[dict]:
             "name": data.get("name", ""),
             "gender": genders.get(data.get("gender"), ""),
             "birth_date": data.get("birth_date"),
-            "id_number": mask(normalize(data.get("id_number", ""))),
+            # The preview is a list like any other: the last four characters.
+            "id_number": mask(normalize(str(data.get("id_number", "")))),
             "living_arrangement": living.get(data.get("living_arrangement"), ""),
             "categories": [categories[c] for c in data.get("categories", [])],
             "status": statuses.get(data.get("status", Status.ACTIVE), ""),
@@ -258,10 +258,9 @@ def export_xlsx(request):
     search = queries.elder_search(
         user=request.user, params=request.GET, request=request
     )
-    content = export_workbook(
-        search.qs, full_id_stations=full_id_stations(request.user)
+    return xlsx_response(
+        request,
+        export_workbook(search.qs, user=request.user),
+        filename=export_filename(),
+        what="elders:export",
     )
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{export_filename()}"'
-    response["Cache-Control"] = "no-store"
-    return response

@@ -22,7 +22,19 @@ urlpatterns = [
     ),
     path("<int:pk>/assessments/new/", views.assessment_add, name="assessment-add"),
     path("<int:pk>/surveys/new/", views.survey_add, name="survey-add"),
+    path(
+        "<int:pk>/assessments/<int:assessment_pk>/remove/",
+        views.assessment_remove,
+        name="assessment-remove",
+    ),
+    path(
+        "<int:pk>/surveys/<int:survey_pk>/remove/",
+        views.survey_remove,
+        name="survey-remove",
+    ),
     path("<int:pk>/tier/", views.tier_override, name="tier-override"),
+    path("<int:pk>/reveal-id/", views.reveal_id_number, name="reveal-id"),
+    path("access-log/", views.access_log_page, name="access-log"),
     # roster import and export
     path("import/", roster_views.import_upload, name="import"),
     path("import/confirm/", roster_views.import_confirm, name="import-confirm"),

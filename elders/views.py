@@ -9,12 +9,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from carecenter import audit
+from carecenter import access_log
 from carecenter.forms import add_action_errors
+from carecenter.models import AccessAction
 from carecenter.pagination import page_context
 from carecenter.scoping import (
     can_write,
-    may_see_id_numbers,
+    may_browse_access_log,
+    may_reveal_id_number,
     report_stations,
     require_write,
     station_reader_required,
@@ -27,17 +29,14 @@ from elders.forms import (
     ElderForm,
     FamilyContactForm,
     NeedsSurveyForm,
+    RemovalForm,
+    RevealForm,
     TierOverrideForm,
 )
 from elders.id_numbers import mask
-from elders.models import FamilyContact
+from elders.models import BarthelAssessment, FamilyContact, NeedsSurvey
 
 PAGE_SIZE = 25
-
-
-def full_id_stations(user) -> set[int]:
-    """Stations whose elders' whole ID numbers this user may see."""
-    return {s.pk for s in report_stations(user) if may_see_id_numbers(user, s)}
 
 
 def writable_elder(request, pk: int, *, manager: bool = False):
@@ -53,15 +52,23 @@ def elder_list(request):
         user=request.user, params=request.GET, request=request
     )
     pages = page_context(request, search.qs, size=PAGE_SIZE)
+    elders = pages["page_obj"].object_list
+    access_log.record(
+        request,
+        action=AccessAction.LIST,
+        rows=len(elders),
+        what="elders:list",
+        filters=request.GET,
+    )
     return render(
         request,
         "elders/list.html",
         {
             **pages,
             "filter": search,
-            "elders": pages["page_obj"].object_list,
-            "full_id_stations": full_id_stations(request.user),
+            "elders": elders,
             "multi_station": report_stations(request.user).count() > 1,
+            "can_browse_log": may_browse_access_log(request.user),
             "can_add": writable_stations(request.user).exists(),
         },
     )
@@ -92,14 +99,18 @@ def elder_create(request):
 @station_reader_required
 def elder_detail(request, pk: int):
     elder = queries.elder_detail(user=request.user, pk=pk)
-    full_ids = may_see_id_numbers(request.user, elder.station)
     eligibility = evaluate(elder, on=timezone.localdate())
+    access_log.record(request, action=AccessAction.VIEW, elder=elder)
     return render(
         request,
         "elders/detail.html",
         {
             "elder": elder,
-            "id_number": elder.id_number if full_ids else mask(elder.id_number),
+            # Masked for everyone, the manager too: "Show the whole number"
+            # reveals it with a reason, logged (PRODUCT.md, "Personal data").
+            "id_number": mask(elder.id_number_last4),
+            "can_reveal": may_reveal_id_number(request.user, elder.station),
+            "can_browse_log": may_browse_access_log(request.user),
             "eligibility": eligibility,
             "computed_reasons": [
                 (code, REASONS[code])
@@ -108,9 +119,108 @@ def elder_detail(request, pk: int):
             ],
             "can_write": can_write(request.user, elder.station),
             "is_manager": can_write(request.user, elder.station, manager=True),
-            "history": audit.history_of(
-                elder, display={} if full_ids else {"id_number": mask}
-            ),
+            "history": queries.elder_history(user=request.user, elder=elder),
+        },
+    )
+
+
+@station_reader_required
+def reveal_id_number(request, pk: int):
+    """One elder's whole ID number, after a reason (manager; staff by policy)."""
+    elder = queries.elder_detail(user=request.user, pk=pk)
+    require_write(request.user, elder.station)
+    if not may_reveal_id_number(request.user, elder.station):
+        raise PermissionDenied(_("Only the station manager may see whole ID numbers."))
+    form = RevealForm(request.POST or None)
+    number = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            number = actions.id_number_reveal(
+                actor=request.user,
+                elder=elder,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+    return render(
+        request,
+        "elders/reveal.html",
+        {"elder": elder, "form": form, "id_number": number},
+    )
+
+
+def _remove_record(request, pk, record_pk, *, model, remove, title):
+    record = queries.related_for_elder(
+        user=request.user, model=model, pk=record_pk, elder_id=pk
+    )
+    elder = writable_elder(request, pk)
+    form = RemovalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            remove(
+                actor=request.user, record=record, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, _("The record was removed."))
+            return redirect(elder)
+    return render(
+        request,
+        "elders/subform.html",
+        {
+            "form": form,
+            "elder": elder,
+            "title": title,
+            "record": record,
+            "submit_label": _("Remove"),
+        },
+    )
+
+
+@station_reader_required
+def assessment_remove(request, pk: int, assessment_pk: int):
+    return _remove_record(
+        request,
+        pk,
+        assessment_pk,
+        model=BarthelAssessment,
+        remove=lambda actor, record, reason: actions.assessment_delete(
+            actor=actor, assessment=record, reason=reason
+        ),
+        title=_("Remove a Barthel assessment"),
+    )
+
+
+@station_reader_required
+def survey_remove(request, pk: int, survey_pk: int):
+    return _remove_record(
+        request,
+        pk,
+        survey_pk,
+        model=NeedsSurvey,
+        remove=lambda actor, record, reason: actions.needs_survey_delete(
+            actor=actor, survey=record, reason=reason
+        ),
+        title=_("Remove a needs survey"),
+    )
+
+
+@station_reader_required
+def access_log_page(request):
+    """Who read which archive: the station manager's and administrators' page."""
+    entries = queries.access_log(user=request.user, params=request.GET)
+    pages = page_context(request, entries, size=50)
+    rows = queries.with_elder_names(pages["page_obj"].object_list)
+    return render(
+        request,
+        "elders/access_log.html",
+        {
+            **pages,
+            "entries": rows,
+            "elder_filter": request.GET.get("elder", ""),
+            "actions": AccessAction.choices,
         },
     )
 

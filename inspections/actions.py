@@ -22,8 +22,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from carecenter.audit import audit_context
+from carecenter.audit import audit_context, register_reasons
 from carecenter.models import Station, User
 from carecenter.scoping import require_supervise, require_write
 from inspections import rules
@@ -41,6 +42,29 @@ from inspections.models import (
 )
 
 log = logging.getLogger("carecenter.inspections")
+
+register_reasons(
+    {
+        "inspections.annual_inspection_refresh": gettext_lazy(
+            "annual inspection refresh"
+        ),
+        "inspections.inspection_checklist_confirmed": gettext_lazy(
+            "inspection checklist confirmed"
+        ),
+        "inspections.inspection_finding_sent": gettext_lazy("inspection finding sent"),
+        "inspections.rectification_answered": gettext_lazy("rectification answered"),
+        "inspections.rectification_re_checked": gettext_lazy(
+            "rectification re-checked"
+        ),
+        "inspections.decided.continue": gettext_lazy(
+            "funding decision: continue: %(note)s"
+        ),
+        "inspections.decided.stop": gettext_lazy("funding decision: stop: %(note)s"),
+        "inspections.decided.recover": gettext_lazy(
+            "funding decision: recover: %(note)s"
+        ),
+    }
+)
 
 #: Advisory-lock namespace of the annual refresh (with the year as second key).
 _LOCK_SPACE = 0x696E73  # "ins"
@@ -108,7 +132,7 @@ def inspections_refresh(
         return result
     with (
         transaction.atomic(),
-        audit_context(user=actor, reason="annual inspection refresh"),
+        audit_context(user=actor, reason="inspections.annual_inspection_refresh"),
     ):
         with connection.cursor() as cursor:
             # A second run of the same year waits here, then refreshes the same rows.
@@ -231,7 +255,7 @@ def inspection_checklist_confirm(
     inspection.checklist_confirmed_by = actor
     inspection.checklist_confirmed_at = timezone.now()
     _assess_into(inspection)
-    with audit_context(user=actor, reason="inspection checklist confirmed"):
+    with audit_context(user=actor, reason="inspections.inspection_checklist_confirmed"):
         inspection.save(
             update_fields=[
                 *CHECKLIST_FIELDS,
@@ -282,7 +306,7 @@ def finding_create(
         errors["deadline"] = [_("The deadline must be after today.")]
     if errors:
         raise ValidationError(errors)
-    with audit_context(user=actor, reason="inspection finding sent"):
+    with audit_context(user=actor, reason="inspections.inspection_finding_sent"):
         return Finding.objects.create(
             station=inspection.station,
             inspection=inspection,
@@ -326,7 +350,7 @@ def finding_answer(
         answered_by=actor,
         evidence_content_type=content_type,
     )
-    with audit_context(user=actor, reason="rectification answered"):
+    with audit_context(user=actor, reason="inspections.rectification_answered"):
         if evidence is not None:
             answer.evidence.save(evidence.name, evidence, save=False)
         answer.save()
@@ -358,7 +382,7 @@ def answer_recheck(
     answer.rechecked_at = now
     finding.status = FindingStatus.ACCEPTED if accepted else FindingStatus.OPEN
     finding.closed_at = now if accepted else None
-    with audit_context(user=actor, reason="rectification re-checked"):
+    with audit_context(user=actor, reason="inspections.rectification_re_checked"):
         answer.save(
             update_fields=["result", "recheck_note", "rechecked_by", "rechecked_at"]
         )
@@ -447,7 +471,7 @@ def inspection_decide(
     inspection.decided_by = actor
     inspection.decided_at = now
     with audit_context(
-        user=actor, reason=f"funding decision {decision}: {reason}".rstrip(": ")
+        user=actor, reason=f"inspections.decided.{decision}", note=reason or "—"
     ):
         record.save()
         inspection.save(

@@ -3,11 +3,9 @@ each a fixed number of queries."""
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -80,42 +78,15 @@ def inspection_decisions(inspection: Inspection) -> list[Decision]:
 
 
 def inspection_history(inspection: Inspection, decisions: list[Decision]):
-    """The inspection's change history, readable: deductions as labels and points,
-    users by name (from the rows already loaded), times in local time."""
-    users = {d.decided_by_id: str(d.decided_by) for d in decisions}
-    if inspection.checklist_confirmed_by_id:
-        users[inspection.checklist_confirmed_by_id] = str(
-            inspection.checklist_confirmed_by
-        )
-
-    def user(value):
-        return users.get(value, value)
+    """The inspection's change history, readable: deductions as labels and points;
+    users by name and times in local time come with every history."""
 
     def deductions(value):
         return "; ".join(
             f"{d.label or d.code} −{d.points}" for d in rules.describe(value or [])
         )
 
-    def moment(value):
-        if not value:
-            return value
-        try:
-            parsed = datetime.datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            return value
-        return timezone.localtime(parsed).strftime("%Y-%m-%d %H:%M")
-
-    return history_of(
-        inspection,
-        limit=30,
-        display={
-            "deductions": deductions,
-            "decided_by": user,
-            "checklist_confirmed_by": user,
-            "decided_at": moment,
-            "checklist_confirmed_at": moment,
-        },
-    )
+    return history_of(inspection, limit=30, display={"deductions": deductions})
 
 
 def finding_detail(*, user, pk: int) -> Finding:

@@ -15,8 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from carecenter.audit import audit_context
+from carecenter.audit import audit_context, register_reasons
 from carecenter.models import Station, User
 from carecenter.scoping import require_write, scope_of, visible_to
 from elders.models import Elder, Status
@@ -34,6 +35,17 @@ from services.models import (
 from services.scans import check_scan
 from volunteers.models import VolunteerStatus
 from volunteers.qualifications import missing_certificates
+
+register_reasons(
+    {
+        "services.agreement_saved": gettext_lazy("agreement saved"),
+        "services.feedback_recorded": gettext_lazy("feedback recorded"),
+        "services.provider_saved": gettext_lazy("provider saved"),
+        "services.return_visit": gettext_lazy("return visit"),
+        "services.service_recorded": gettext_lazy("service recorded"),
+        "services.record_cancelled": gettext_lazy("service cancelled: %(note)s"),
+    }
+)
 
 PROVIDER_FIELDS = [
     "name",
@@ -89,7 +101,7 @@ def provider_save(
     provider = provider or Provider(station=station)
     _apply(provider, data, PROVIDER_FIELDS)
     provider.full_clean(exclude=["station"])
-    with audit_context(user=actor, reason=_("provider saved")):
+    with audit_context(user=actor, reason="services.provider_saved"):
         provider.save()
     return provider
 
@@ -169,7 +181,7 @@ def agreement_save(
             errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
-    with audit_context(user=actor, reason=_("agreement saved")):
+    with audit_context(user=actor, reason="services.agreement_saved"):
         if scan is not None:
             agreement.scan.save(scan.name, scan, save=False)
             agreement.scan_content_type = content_type
@@ -329,7 +341,7 @@ def service_record_create(
     if errors:
         raise ValidationError(errors)
     record.voucher_paid, record.self_paid = Decimal("0"), payment.record_amount(record)
-    with audit_context(user=actor, reason=_("service recorded")):
+    with audit_context(user=actor, reason="services.service_recorded"):
         record.save()
         if payment.pay(record, actor=actor)[0] > 0:
             record.save(update_fields=["voucher_paid", "self_paid"])
@@ -354,7 +366,7 @@ def service_record_cancel(
     record.cancelled_at = timezone.now()
     record.cancelled_by = actor
     record.cancel_reason = reason
-    with audit_context(user=actor, reason=reason):
+    with audit_context(user=actor, reason="services.record_cancelled", note=reason):
         record.save(update_fields=["cancelled_at", "cancelled_by", "cancel_reason"])
         payment.refund(record, actor=actor)
     return record
@@ -380,7 +392,7 @@ def feedback_record(*, actor: User, record: ServiceRecord, data: dict) -> Feedba
     feedback = Feedback(record=record, recorded_by=actor)
     _apply(feedback, data, FEEDBACK_FIELDS)
     feedback.full_clean(exclude=["record", "recorded_by"], validate_constraints=False)
-    with audit_context(user=actor, reason=_("feedback recorded")):
+    with audit_context(user=actor, reason="services.feedback_recorded"):
         try:
             with transaction.atomic():
                 feedback.save()
@@ -427,6 +439,6 @@ def return_visit_record(
         )
     if errors:
         raise ValidationError(errors)
-    with audit_context(user=actor, reason=_("return visit")):
+    with audit_context(user=actor, reason="services.return_visit"):
         visit.save()
     return visit

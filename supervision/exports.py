@@ -3,17 +3,10 @@ page shows, one sheet per table."""
 
 from __future__ import annotations
 
-import io
-from decimal import Decimal
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
-from elders.roster import XLSX_CONTENT_TYPE
+from carecenter.exports import XLSX_CONTENT_TYPE, Workbook
 from supervision.queries import Dashboard
 from supervision.tables import DECIMAL, MONEY, PERCENT, Table
 
@@ -29,12 +22,6 @@ def _sheet_title(title: str, taken: set[str]) -> str:
         name, n = base[: 31 - len(suffix)] + suffix, n + 1
     taken.add(name)
     return name
-
-
-def _value(value, kind: str):
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
 
 
 def _scope_line(dash: Dashboard) -> str:
@@ -55,50 +42,39 @@ def _scope_line(dash: Dashboard) -> str:
     }
 
 
-def _write(workbook, table: Table, dash: Dashboard, taken: set[str]) -> None:
-    sheet = workbook.create_sheet(_sheet_title(table.title, taken))
-    bold = Font(bold=True)
-    for index, column in enumerate(table.columns, start=1):
-        width = 24 if index == 1 else max(10, min(28, len(column.label) + 4))
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "B5"
-
-    def line(values, kinds=None, *, strong=False):
-        cells = []
-        for position, value in enumerate(values):
-            kind = kinds[position] if kinds else ""
-            cell = WriteOnlyCell(sheet, value=_value(value, kind))
-            if strong:
-                cell.font = bold
-            if kind == MONEY:
-                cell.number_format = "#,##0.00"
-            elif kind == DECIMAL:
-                cell.number_format = "0.0"
-            cells.append(cell)
-        sheet.append(cells)
-
-    line([table.title], strong=True)
-    line([_scope_line(dash)])
-    line([table.note] if table.note else [])
-    headers = [
-        f"{c.label} (%)" if c.kind == PERCENT else c.label for c in table.columns
-    ]
-    line(headers, strong=True)
+def _write(workbook: Workbook, table: Table, dash: Dashboard, taken: set[str]):
+    sheet = workbook.sheet(_sheet_title(table.title, taken))
+    sheet.widths(
+        [
+            24 if index == 1 else max(10, min(28, len(column.label) + 4))
+            for index, column in enumerate(table.columns, start=1)
+        ]
+    ).freeze("B5")
     kinds = [c.kind for c in table.columns]
+    formats = [
+        "#,##0.00" if kind == MONEY else "0.0" if kind == DECIMAL else None
+        for kind in kinds
+    ]
+
+    sheet.row([table.title], bold=True, data=False)
+    sheet.row([_scope_line(dash)], data=False)
+    sheet.row([table.note] if table.note else [], data=False)
+    sheet.header(
+        [f"{c.label} (%)" if c.kind == PERCENT else c.label for c in table.columns]
+    )
     for row in table.rows:
-        line(row.cells, kinds)
+        sheet.row(row.cells, formats=formats)
     if table.footer is not None:
-        line(table.footer, kinds, strong=True)
+        sheet.row(table.footer, bold=True, formats=formats, data=False)
 
 
-def dashboard_workbook(dash: Dashboard, tables: list[Table]) -> bytes:
-    workbook = Workbook(write_only=True)
+def dashboard_workbook(dash: Dashboard, tables: list[Table]) -> Workbook:
+    """One sheet per table, through ``carecenter.exports`` (no formula)."""
+    workbook = Workbook()
     taken: set[str] = set()
     for table in tables:
         _write(workbook, table, dash, taken)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return workbook
 
 
 __all__ = ["XLSX_CONTENT_TYPE", "dashboard_workbook"]

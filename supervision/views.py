@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from carecenter.exports import xlsx_response
 from carecenter.scoping import scope_of, station_reader_required
 from supervision import queries, tables
-from supervision.exports import XLSX_CONTENT_TYPE, dashboard_workbook
+from supervision.exports import dashboard_workbook
 from supervision.forms import RangeForm
 
 
@@ -110,12 +111,13 @@ def _export(request, dash, key: str, name: str) -> HttpResponse:
         if table is None:
             raise Http404(_("Not found."))
         found = [table]
-    response = HttpResponse(
-        dashboard_workbook(dash, found), content_type=XLSX_CONTENT_TYPE
+    return xlsx_response(
+        request,
+        dashboard_workbook(dash, found),
+        filename=f"dashboard-{name}-{key}-{dash.first:%Y-%m}-{dash.last:%Y-%m}.xlsx",
+        what=f"dashboard:{key}",
+        station=dash.station,
     )
-    filename = f"dashboard-{name}-{key}-{dash.first:%Y-%m}-{dash.last:%Y-%m}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @station_reader_required

@@ -17,9 +17,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from carecenter.actions import role_grant
-from carecenter.audit import audit_context
+from carecenter.audit import audit_context, register_reasons
 from carecenter.catalogue import ServiceKind
 from carecenter.models import Role, Station, User
 from carecenter.scoping import require_write, scope_of
@@ -37,6 +38,24 @@ from volunteers.models import (
     VolunteerStatus,
 )
 from volunteers.qualifications import missing_certificates
+
+register_reasons(
+    {
+        "volunteers.certificate_saved": gettext_lazy("certificate saved"),
+        "volunteers.follow_up_resolved": gettext_lazy("follow-up resolved"),
+        "volunteers.pairing_approved": gettext_lazy("pairing approved"),
+        "volunteers.pairing_claimed": gettext_lazy("pairing claimed"),
+        "volunteers.pairing_ended": gettext_lazy("pairing ended"),
+        "volunteers.service_letter_signed": gettext_lazy("service letter signed"),
+        "volunteers.team_saved": gettext_lazy("team saved"),
+        "volunteers.training_session_saved": gettext_lazy("training session saved"),
+        "volunteers.visit_logged": gettext_lazy("visit logged"),
+        "volunteers.volunteer_login_created": gettext_lazy("volunteer login created"),
+        "volunteers.volunteer_login_linked": gettext_lazy("volunteer login linked"),
+        "volunteers.volunteer_registered": gettext_lazy("volunteer registered"),
+        "volunteers.volunteer_updated": gettext_lazy("volunteer updated"),
+    }
+)
 
 VOLUNTEER_FIELDS = [
     "team",
@@ -112,7 +131,7 @@ def team_save(
     if team.leader is not None and team.leader.station_id != station.pk:
         raise ValidationError({"leader": _("The leader must volunteer here.")})
     team.full_clean()
-    with audit_context(user=actor, reason=_("team saved")):
+    with audit_context(user=actor, reason="volunteers.team_saved"):
         team.save()
     return team
 
@@ -139,7 +158,7 @@ def volunteer_register(*, actor: User, station: Station, data: dict) -> Voluntee
     volunteer = Volunteer(station=station)
     _apply(volunteer, data, VOLUNTEER_FIELDS)
     _check_volunteer(volunteer)
-    with audit_context(user=actor, reason=_("volunteer registered")):
+    with audit_context(user=actor, reason="volunteers.volunteer_registered"):
         volunteer.save()
     return volunteer
 
@@ -150,7 +169,7 @@ def volunteer_update(*, actor: User, volunteer: Volunteer, data: dict) -> Volunt
     volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
     _apply(volunteer, data, VOLUNTEER_FIELDS)
     _check_volunteer(volunteer)
-    with audit_context(user=actor, reason=_("volunteer updated")):
+    with audit_context(user=actor, reason="volunteers.volunteer_updated"):
         volunteer.save()
     return volunteer
 
@@ -175,7 +194,7 @@ def volunteer_login_create(
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from None
     user.set_password(password)
-    with audit_context(user=actor, reason=_("volunteer login created")):
+    with audit_context(user=actor, reason="volunteers.volunteer_login_created"):
         user.save()
         role_grant(
             actor=actor, user=user, role=Role.VOLUNTEER, station=volunteer.station
@@ -196,7 +215,7 @@ def volunteer_link_login(*, actor: User, volunteer: Volunteer, user: User) -> Vo
         raise ValidationError(_("This volunteer already has a login."))
     if Volunteer.objects.filter(user=user).exists():
         raise ValidationError(_("This login belongs to another volunteer."))
-    with audit_context(user=actor, reason=_("volunteer login linked")):
+    with audit_context(user=actor, reason="volunteers.volunteer_login_linked"):
         role_grant(
             actor=actor, user=user, role=Role.VOLUNTEER, station=volunteer.station
         )
@@ -230,7 +249,7 @@ def training_session_save(
     ):
         raise ValidationError({"held_on": _("Plan sessions within the next year.")})
     session.full_clean()
-    with audit_context(user=actor, reason=_("training session saved")):
+    with audit_context(user=actor, reason="volunteers.training_session_saved"):
         session.save()
         session.attendees.set(attendees)
     return session
@@ -254,7 +273,7 @@ def certificate_save(
             {"issued_on": _("The issue date cannot be in the future.")}
         )
     certificate.full_clean()
-    with audit_context(user=actor, reason=_("certificate saved")):
+    with audit_context(user=actor, reason="volunteers.certificate_saved"):
         certificate.save()
     return certificate
 
@@ -295,7 +314,7 @@ def pairing_claim(
     try:
         with (
             transaction.atomic(),
-            audit_context(user=actor, reason=_("pairing claimed")),
+            audit_context(user=actor, reason="volunteers.pairing_claimed"),
         ):
             pairing.save()
     except IntegrityError as exc:
@@ -329,7 +348,7 @@ def pairing_approve(*, actor: User, pairing: Pairing) -> Pairing:
     _check_qualified(pairing.volunteer, pairing.services, on=timezone.localdate())
     pairing.approved_at = timezone.now()
     pairing.approved_by = actor
-    with audit_context(user=actor, reason=_("pairing approved")):
+    with audit_context(user=actor, reason="volunteers.pairing_approved"):
         pairing.save(update_fields=["approved_at", "approved_by"])
     return pairing
 
@@ -354,7 +373,7 @@ def pairing_sign_letter(
             {"letter_signed_on": _("The letter cannot be signed before the claim.")}
         )
     pairing.letter_signed_on = signed_on
-    with audit_context(user=actor, reason=_("service letter signed")):
+    with audit_context(user=actor, reason="volunteers.service_letter_signed"):
         pairing.save(update_fields=["letter_signed_on"])
     return pairing
 
@@ -382,7 +401,7 @@ def pairing_end(
     pairing.active = False
     pairing.ended_on = ended_on
     pairing.end_reason = reason
-    with audit_context(user=actor, reason=_("pairing ended")):
+    with audit_context(user=actor, reason="volunteers.pairing_ended"):
         pairing.save(update_fields=["active", "ended_on", "end_reason"])
     return pairing
 
@@ -583,7 +602,10 @@ def visit_log_once(
         client_id=client_id,
     )
     try:
-        with transaction.atomic(), audit_context(user=actor, reason=_("visit logged")):
+        with (
+            transaction.atomic(),
+            audit_context(user=actor, reason="volunteers.visit_logged"),
+        ):
             visit.save()
             HoursEntry.objects.create(
                 station_id=volunteer.station_id,
@@ -630,6 +652,6 @@ def follow_up_resolve(*, actor: User, visit: Visit, note: str) -> Visit:
     visit.resolved_at = timezone.now()
     visit.resolved_by = actor
     visit.resolution_note = note
-    with audit_context(user=actor, reason=_("follow-up resolved")):
+    with audit_context(user=actor, reason="volunteers.follow_up_resolved"):
         visit.save(update_fields=["resolved_at", "resolved_by", "resolution_note"])
     return visit

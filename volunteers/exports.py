@@ -1,16 +1,11 @@
-"""The hours report as an Excel workbook (openpyxl, like the elder export)."""
+"""The hours report as an Excel workbook (through ``carecenter.exports``, like
+every export: text cells as text, no formula)."""
 
 from __future__ import annotations
 
-import io
-
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
-from elders.roster import XLSX_CONTENT_TYPE
+from carecenter.exports import XLSX_CONTENT_TYPE, Workbook
 from volunteers.queries import HoursReport, HoursRow
 
 
@@ -19,22 +14,12 @@ def _hours(minutes: int) -> float:
 
 
 def _sheet(workbook, title, first_headers, rows: list[HoursRow], report, cells):
-    sheet = workbook.create_sheet(title)
+    sheet = workbook.sheet(title)
     headers = [*first_headers, *[f"{m:%Y-%m}" for m in report.months], _("Total")]
-    for index, header in enumerate(headers, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(
-            10, len(str(header)) + 4
-        )
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header_cells = []
-    for header in headers:
-        cell = WriteOnlyCell(sheet, value=str(header))
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
+    sheet.widths([max(10, len(str(h)) + 4) for h in headers]).freeze("A2")
+    sheet.header(headers)
     for row in rows:
-        sheet.append(
+        sheet.row(
             [
                 *cells(row),
                 *[_hours(m) for m in row.by_month(report.months)],
@@ -44,9 +29,9 @@ def _sheet(workbook, title, first_headers, rows: list[HoursRow], report, cells):
     return sheet
 
 
-def hours_workbook(report: HoursReport) -> bytes:
+def hours_workbook(report: HoursReport) -> Workbook:
     """Hours (not minutes) per volunteer and per team for each month of the report."""
-    workbook = Workbook(write_only=True)
+    workbook = Workbook()
     _sheet(
         workbook,
         _("Volunteers"),
@@ -63,9 +48,7 @@ def hours_workbook(report: HoursReport) -> bytes:
         report,
         lambda row: [row.station, row.name],
     )
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return workbook
 
 
 __all__ = ["XLSX_CONTENT_TYPE", "hours_workbook"]

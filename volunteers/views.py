@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from carecenter import audit
+from carecenter.exports import xlsx_response
 from carecenter.forms import add_action_errors
 from carecenter.months import add_months
 from carecenter.pagination import page_context
@@ -543,14 +544,12 @@ def hours(request):
 def hours_export(request):
     first, last = _month_range(request)
     report = queries.hours_report(user=request.user, first=first, last=last)
-    response = HttpResponse(
-        exports.hours_workbook(report), content_type=exports.XLSX_CONTENT_TYPE
+    return xlsx_response(
+        request,
+        exports.hours_workbook(report),
+        filename=f"volunteer-hours-{first:%Y%m}-{last:%Y%m}.xlsx",
+        what="volunteers:hours",
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="volunteer-hours-{first:%Y%m}-{last:%Y%m}.xlsx"'
-    )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 # --- The volunteer's own pages (a phone) ----------------------------------------------

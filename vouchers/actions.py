@@ -28,8 +28,9 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from carecenter.audit import audit_context
+from carecenter.audit import audit_context, register_reasons
 from carecenter.models import Station, User
 from carecenter.scoping import require_write
 from elders.eligibility import annotate_tier
@@ -47,6 +48,14 @@ from vouchers.models import (
 )
 
 log = logging.getLogger("carecenter.vouchers")
+
+register_reasons(
+    {
+        "vouchers.voucher_cycle_approved": gettext_lazy("voucher cycle approved"),
+        "vouchers.voucher_expiry": gettext_lazy("voucher expiry"),
+        "vouchers.voucher_issuance": gettext_lazy("voucher issuance"),
+    }
+)
 
 #: Advisory-lock namespace of issuance (the first key of pg_advisory_xact_lock).
 _LOCK_SPACE = 0x766F75  # "vou"
@@ -110,7 +119,10 @@ def month_issue(
     stations = [s for s in stations if s.pk not in stopped]
     if not stations:
         return result
-    with transaction.atomic(), audit_context(user=actor, reason="voucher issuance"):
+    with (
+        transaction.atomic(),
+        audit_context(user=actor, reason="vouchers.voucher_issuance"),
+    ):
         _lock(month, stations)
         policies = policies_for({s.district_id for s in stations}, month)
         cycles = _cycles_for(month, stations, policies)
@@ -359,7 +371,7 @@ def cycle_approve(*, actor: User, cycle: Cycle) -> Cycle:
     cycle.status = CycleStatus.APPROVED
     cycle.approved_by = actor
     cycle.approved_at = timezone.now()
-    with audit_context(user=actor, reason="voucher cycle approved"):
+    with audit_context(user=actor, reason="vouchers.voucher_cycle_approved"):
         cycle.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
     return cycle
 
@@ -368,7 +380,7 @@ def cycle_approve(*, actor: User, cycle: Cycle) -> Cycle:
 def vouchers_expire(today: datetime.date | None = None) -> int:
     """Expire what is left of every grant past its validity; safe to repeat."""
     today = today or timezone.localdate()
-    with audit_context(reason="voucher expiry"):
+    with audit_context(reason="vouchers.voucher_expiry"):
         count = ledger.expire(today)
     log.info("voucher expiry on %s: %d grants", today, count)
     return count

@@ -3,37 +3,23 @@ government's purchase of services)."""
 
 from __future__ import annotations
 
-import io
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
-from elders.roster import XLSX_CONTENT_TYPE
+from carecenter.exports import XLSX_CONTENT_TYPE, Workbook
 from services.queries import mask_name
 
 
-def statement_workbook(statement) -> bytes:
+def statement_workbook(statement) -> Workbook:
     """One row per voucher-paid service, then the totals. Names are masked: the
-    statement leaves the station for the provider and the finance office."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Statement"))
-    bold = Font(bold=True)
-    widths = [18, 12, 16, 10, 10, 12, 12, 12]
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
+    statement leaves the station for the provider and the finance office. Through
+    ``carecenter.exports``: text cells as text, no formula."""
+    workbook = Workbook()
+    sheet = workbook.sheet(_("Statement"))
+    sheet.widths([18, 12, 16, 10, 10, 12, 12, 12])
 
-    def row(values, *, strong=False):
-        cells = []
-        for value in values:
-            cell = WriteOnlyCell(sheet, value=value)
-            if strong:
-                cell.font = bold
-            cells.append(cell)
-        sheet.append(cells)
+    def row(values, *, strong=False, data=True):
+        sheet.row(values, bold=strong, data=data)
 
     row(
         [
@@ -43,8 +29,9 @@ def statement_workbook(statement) -> bytes:
             str(statement.provider.station),
         ],
         strong=True,
+        data=False,
     )
-    row([])
+    row([], data=False)
     row(
         [
             _("Delivered at"),
@@ -57,6 +44,7 @@ def statement_workbook(statement) -> bytes:
             _("Paid by the elder"),
         ],
         strong=True,
+        data=False,
     )
     for record in statement.records:
         row(
@@ -83,10 +71,9 @@ def statement_workbook(statement) -> bytes:
             float(statement.self_paid),
         ],
         strong=True,
+        data=False,
     )
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return workbook
 
 
 __all__ = ["XLSX_CONTENT_TYPE", "statement_workbook"]

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from carecenter.exports import xlsx_response
 from carecenter.pagination import page_context
 from carecenter.scoping import (
     can_write,
@@ -21,7 +21,7 @@ from carecenter.scoping import (
     writable_stations,
 )
 from vouchers import actions, queries
-from vouchers.exports import XLSX_CONTENT_TYPE, statement_workbook
+from vouchers.exports import statement_workbook
 from vouchers.forms import IssueForm, MonthFilterForm, parse_month
 from vouchers.models import CycleStatus, RunTrigger
 
@@ -202,7 +202,10 @@ def statement(request, provider_pk: int):
 @station_reader_required
 def statement_export(request, provider_pk: int):
     found = _statement(request, provider_pk)
-    response = HttpResponse(statement_workbook(found), content_type=XLSX_CONTENT_TYPE)
-    filename = f"statement-{found.provider.pk}-{found.month:%Y-%m}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return xlsx_response(
+        request,
+        statement_workbook(found),
+        filename=f"statement-{found.provider.pk}-{found.month:%Y-%m}.xlsx",
+        what="vouchers:statement",
+        station=found.provider.station_id,
+    )

@@ -18,7 +18,7 @@ def test_it_records_who_changed_what_and_why(cast):
         latest = history_of(cast.a)[0]
     assert latest.user == cast.manager_a
     assert latest.reason == "电话号码更新"
-    assert [(c.field, c.old, c.new) for c in latest.changes] == [
+    assert [(c.label, c.old, c.new) for c in latest.changes] == [
         ("service phone", "0571-0000 0000", "0571-1234 5678")
     ]
 
@@ -60,3 +60,14 @@ def test_the_station_page_shows_its_history(client, cast):
     html = client.get(reverse("station-detail", args=[cast.a.pk])).content.decode()
     assert "测试原因" in html
     assert str(cast.manager_a) in html
+
+
+def test_reasons_stored_before_codes_still_read_in_the_readers_language(cast):
+    import elders.actions  # noqa: F401  (registers the archive's reasons)
+
+    with audit_context(user=cast.staff_a, reason="archive opened"):
+        Station.objects.filter(pk=cast.a.pk).update(address="旧原因 1 号")
+    with translation.override("zh-hans"):
+        assert history_of(cast.a)[0].reason == "建立档案"
+    with translation.override("en"):
+        assert history_of(cast.a)[0].reason == "archive opened"

@@ -114,7 +114,8 @@ class TestTierOverride:
         )
         entry = history_of(elder)[0]
         assert entry.user == cast.manager_a
-        assert entry.reason == "子女失联，生活困难"
+        assert entry.reason_code == "elder.tier_override_set"
+        assert entry.reason == "tier override: 子女失联，生活困难"
         actions.tier_override_clear(actor=cast.manager_a, elder=elder, reason="已核实")
         elder.refresh_from_db()
         assert elder.tier_override == "" and elder.tier_override_by is None

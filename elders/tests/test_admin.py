@@ -79,3 +79,36 @@ def test_elders_are_read_only_in_the_admin(admin_client, cast):
     assert response.status_code == 403
     elder.refresh_from_db()
     assert elder.name == "赵淑芬"
+
+
+def test_the_admin_shows_and_searches_only_the_last_four(admin_client, cast):
+    elder = ElderFactory(station=cast.a, name="钱秀兰")
+    ElderFactory(station=cast.a, name="孙秀兰")
+    listing = admin_client.get(
+        reverse("admin:elders_elder_changelist"), {"q": elder.id_number[-4:]}
+    ).content.decode()
+    assert "钱秀兰" in listing and "孙秀兰" not in listing
+    assert elder.id_number not in listing
+    detail = admin_client.get(
+        reverse("admin:elders_elder_change", args=[elder.pk])
+    ).content.decode()
+    assert elder.id_number not in detail
+
+
+def test_the_access_log_is_read_only_in_the_admin(admin_client, cast):
+    from carecenter import access_log
+    from carecenter.models import AccessLogEntry
+
+    entry = access_log.record(None, user=cast.staff_a, action="list", rows=3)
+    assert (
+        admin_client.get(
+            reverse("admin:carecenter_accesslogentry_changelist")
+        ).status_code
+        == 200
+    )
+    response = admin_client.post(
+        reverse("admin:carecenter_accesslogentry_delete", args=[entry.pk]),
+        {"post": "yes"},
+    )
+    assert response.status_code == 403
+    assert AccessLogEntry.objects.filter(pk=entry.pk).exists()

@@ -43,8 +43,11 @@ def test_it_checks_birth_date_and_gender_against_the_form():
     )
 
 
-def test_it_masks_all_but_region_and_tail():
-    assert mask(SAMPLE) == "110105********002X"
+def test_it_masks_all_but_the_last_four():
+    # Not the region: with the birth date shown beside it, region + tail would
+    # leave only three digits to guess.
+    assert mask(SAMPLE) == "**************002X"
+    assert mask(SAMPLE[-4:]) == "**************002X"
     assert mask("") == ""
 
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import Workbook, load_workbook
 
+from carecenter.tests.spreadsheets import HOSTILE, assert_no_formula, cells
 from elders.id_numbers import make_id_number, mask
 from elders.models import Elder
 from elders.roster import (
@@ -172,7 +173,7 @@ def test_it_reports_an_id_number_already_in_the_district(cast):
         roster_import(
             actor=cast.staff_a, station=cast.a, file=xlsx([row]), filename="r.xlsx"
         )
-    assert "already registered in this district" in problems_of(excinfo)[2]
+    assert "already registered" in problems_of(excinfo)[2]
     assert Elder.objects.count() == 1
 
 
@@ -680,3 +681,22 @@ def test_the_command_refuses_an_actor_of_another_station(cast, roster_file):
 def test_the_command_refuses_an_unknown_station(cast, roster_file):
     with pytest.raises(CommandError, match="No station"):
         call_command("import_elders", roster_file([a_row(1)]), station="ZZ")
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_the_export_writes_hostile_texts_as_text(client, cast, hostile):
+    ElderFactory(
+        station=cast.a,
+        name=hostile[:50],
+        address=hostile,
+        phone="+86 138 0000 0000",
+    )
+    client.force_login(cast.staff_a)
+    content = client.get(reverse("elders:export")).content
+    assert_no_formula(content, expect=hostile[:50])
+    assert_no_formula(content, expect="+86 138 0000 0000")
+
+
+def test_the_template_holds_no_formula():
+    found = cells(template_workbook())
+    assert [c.coordinate for c in found if c.data_type == "f"] == []

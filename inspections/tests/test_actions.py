@@ -173,7 +173,8 @@ class TestDecision:
             Events.objects.tracks(inspection).filter(pgh_diff__has_key="decision").get()
         )
         assert event.pgh_context["user"] == cast.supervisor.pk
-        assert "设施达标" in event.pgh_context["reason"]
+        assert event.pgh_context["reason"] == "inspections.decided.continue"
+        assert "设施达标" in event.pgh_context["params"]["note"]
         assert event.pgh_diff["decision"] == ["", "continue"]
 
     def test_stop_needs_a_reason(self, cast, inspected):

@@ -199,7 +199,7 @@ class TestCancel:
         saved.refresh_from_db()
         assert saved.cancelled_at and saved.cancelled_by == cast.staff_a
         assert saved.cancel_reason == "重复录入"
-        assert history_of(saved)[0].reason == "重复录入"
+        assert history_of(saved)[0].reason == "service cancelled: 重复录入"
 
     def test_it_needs_a_reason_and_happens_once(self, cast):
         saved = ServiceRecordFactory(elder=ElderFactory(station=cast.a))

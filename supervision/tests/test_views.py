@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from carecenter.months import add_months
 from carecenter.tests.factories import StationFactory
+from carecenter.tests.spreadsheets import HOSTILE, assert_no_formula
 from supervision.actions import figures_refresh, this_month
 from supervision.models import Metric, RefreshRun
 from supervision.tests.conftest import figure
@@ -267,3 +268,14 @@ def test_a_real_rebuild_renders(client, cast, district):
     )
     assert page.status_code == 200
     assert page.context["dash"].totals.services > 0
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_the_dashboard_export_writes_hostile_names_as_text(
+    client, cast, figures, hostile
+):
+    cast.a.name = hostile[:100]
+    cast.a.save()
+    client = signed_in(client, cast.supervisor)
+    content = client.get(reverse("supervision:export", args=["all"])).content
+    assert_no_formula(content, expect=hostile[:100])

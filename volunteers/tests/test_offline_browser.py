@@ -102,6 +102,12 @@ def eventually(page, check, timeout: float = 20) -> None:
         page.wait_for_timeout(200)
 
 
+def wait_for(page, expression: str) -> None:
+    """``page.wait_for_function`` evaluates its predicate with ``eval``, which the
+    pages' Content-Security-Policy forbids: poll the expression instead."""
+    eventually(page, lambda: page.evaluate(expression))
+
+
 def sign_in(page, live_server, username: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", username)
@@ -118,13 +124,13 @@ def sign_out(page) -> None:
 
 def kept_for_offline(page) -> None:
     """The service worker controls the page and has kept what the phone needs."""
-    page.wait_for_function("document.documentElement.dataset.offlineReady === '1'")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_for(page, "document.documentElement.dataset.offlineReady === '1'")
+    wait_for(page, "navigator.serviceWorker.controller !== null")
 
 
 def started(page) -> None:
     """The page's script has run, including its first attempt to send."""
-    page.wait_for_function("document.documentElement.dataset.offlineStarted === '1'")
+    wait_for(page, "document.documentElement.dataset.offlineStarted === '1'")
 
 
 def phone_queue(page) -> list[dict] | None:
@@ -159,8 +165,9 @@ def all_queued(page) -> int:
 
 def form_ready(page) -> None:
     """The visit form's script is ready (a new client id, or the visit to correct)."""
-    page.wait_for_function(
-        "document.querySelector('form[data-offline-visit]').dataset.offlineReady"
+    wait_for(
+        page,
+        "!!document.querySelector('form[data-offline-visit]').dataset.offlineReady",
     )
 
 

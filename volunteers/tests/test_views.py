@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from carecenter.tests.spreadsheets import HOSTILE, assert_no_formula
 from elders.tests.factories import ElderFactory
 from volunteers import actions
 from volunteers.models import HoursEntry, Pairing, Visit
@@ -434,3 +435,16 @@ class TestQueryCounts:
             response = client.get(url)
         assert len(response.context["elders"]) == 9
         assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_the_hours_export_writes_hostile_names_as_text(client, cast, crew, hostile):
+    crew.me.name = hostile[:50]
+    crew.me.save()
+    team = TeamFactory(station=cast.a, name=hostile[:50])
+    crew.me.team = team
+    crew.me.save()
+    flagged_visit(cast, crew, started_at=hours_ago(3), ended_at=hours_ago(2))
+    client.force_login(cast.staff_a)
+    content = client.get(reverse("volunteers:hours-export")).content
+    assert_no_formula(content, expect=hostile[:50])

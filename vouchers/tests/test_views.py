@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from carecenter.tests.spreadsheets import HOSTILE, assert_no_formula
 from services import actions as service_actions
 from services.tests.factories import AgreementFactory, ProviderFactory, service_type
 from vouchers.models import Cycle, CycleStatus, Grant, VoucherPolicy
@@ -309,3 +310,24 @@ class TestQueryCounts:
         params = {"month": "2026-09"}
         assert_constant_queries(client, reverse("vouchers:report"), grow, params)
         assert_constant_queries(client, reverse("vouchers:statements"), grow, params)
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_the_statement_export_writes_hostile_names_as_text(
+    client, cast, issued, hostile
+):
+    elder = issued["a"][0]
+    elder.name = hostile[:50]
+    elder.save()
+    provider, _record = provider_service(cast, elder, cast.a)
+    provider.name = hostile[:100]
+    provider.save()
+    content = (
+        signed_in(client, cast.staff_a)
+        .get(
+            reverse("vouchers:statement-export", args=[provider.pk]),
+            {"month": "2026-09"},
+        )
+        .content
+    )
+    assert_no_formula(content, expect=hostile[:100])

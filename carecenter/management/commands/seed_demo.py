@@ -84,7 +84,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, password, **options):
-        with audit_context(reason="seed_demo"):
+        with audit_context(reason="demo_data"):
             district, _ = District.objects.update_or_create(
                 code="DEMO", defaults={"name": "示范区"}
             )
@@ -122,7 +122,6 @@ class Command(BaseCommand):
                     role=role,
                     station=stations.get(code) if code else None,
                     district=district if role == Role.SUPERVISOR else None,
-                    reason="seed_demo",
                 )
                 users[username] = user
 

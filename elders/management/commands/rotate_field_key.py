@@ -1,0 +1,76 @@
+"""``python manage.py rotate_field_key``: re-encrypt the personal fields under the
+first key of ``FIELD_ENCRYPTION_KEY`` (see ``elders.rotation``).
+
+Put the new key first, keep the old one after it, deploy, run this command (it
+may be interrupted and run again), then remove the old key. ``--status`` only
+counts the rows under each key.
+"""
+
+import logging
+
+from django.core.management.base import BaseCommand, CommandError
+
+from carecenter.audit import audit_context
+from elders import rotation
+
+security_log = logging.getLogger("carecenter.security")
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-encrypt resident ID numbers with the first key of FIELD_ENCRYPTION_KEY "
+        "(safe to interrupt and repeat)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--batch", type=int, default=rotation.BATCH, help="rows per transaction"
+        )
+        parser.add_argument(
+            "--status", action="store_true", help="only count rows under each key"
+        )
+
+    def handle(self, *args, batch, status, **options):
+        if batch < 1:
+            raise CommandError("--batch must be at least 1.")
+        before = rotation.key_status()
+        self._report(before)
+        if before.unreadable:
+            raise CommandError(
+                f"{before.unreadable} ID numbers are under a key that is not in "
+                "FIELD_ENCRYPTION_KEY: put that key back (after the new one) first."
+            )
+        if status:
+            return
+        with audit_context(reason="field_key.rotated"):
+            done = rotation.rotate(
+                batch=batch,
+                progress=lambda n: self.stdout.write(f"  {n} re-encrypted …"),
+            )
+        after = rotation.key_status()
+        security_log.info(
+            "field key rotated: %d rows re-encrypted, %d left under older keys",
+            done,
+            after.to_rotate,
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{done} ID numbers re-encrypted with the first key; "
+                f"{after.to_rotate} left under older keys."
+            )
+        )
+        if not after.to_rotate:
+            self.stdout.write(
+                "Every number is under the first key: the older keys can be "
+                "removed from FIELD_ENCRYPTION_KEY (keep them with old backups)."
+            )
+
+    def _report(self, status):
+        for key_id, rows in sorted(status.by_key.items()):
+            if key_id == status.current:
+                state = "first key"
+            elif key_id in status.configured:
+                state = "older key, to rotate"
+            else:
+                state = "UNKNOWN KEY"
+            self.stdout.write(f"key {key_id.hex()}: {rows} ID numbers ({state})")
