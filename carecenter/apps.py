@@ -15,7 +15,22 @@ class CareCenterConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import signals
 
-        from carecenter import queries  # noqa: F401  (registers the home counters)
+        from carecenter import (
+            jobs,
+            queries,  # noqa: F401  (registers the home counters)
+        )
+
+        jobs.register_job(
+            "carecenter.catch_up",
+            _("Hourly catch-up"),
+            _(
+                "Every hour at minute 30, and whenever beat starts, runs what is due "
+                "and not done: a missing monthly issuance, vouchers past their date, "
+                "stale dashboard figures, a missing annual inspection, a skipped "
+                "reconciliation."
+            ),
+            order=0,
+        )
 
         signals.user_logged_in.connect(_logged_in, dispatch_uid="carecenter-login")
         signals.user_logged_out.connect(_logged_out, dispatch_uid="carecenter-logout")

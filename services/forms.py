@@ -384,6 +384,7 @@ class RecordFilterForm(forms.Form):
             ("", _("All")),
             ("delivered", _("Delivered")),
             ("no_feedback", _("Lacking feedback")),
+            ("to_confirm", _("Awaiting the manager's confirmation")),
             ("cancelled", _("Cancelled")),
         ],
     )

@@ -118,6 +118,8 @@ def record_list(
         queryset = queryset.filter(has_feedback=False, cancelled_at__isnull=True)
     elif state == "delivered":
         queryset = queryset.filter(cancelled_at__isnull=True)
+    elif state == "to_confirm":
+        queryset = queryset.filter(AWAITING_CONFIRMATION)
     if q.strip():
         queryset = queryset.filter(elder__name__contains=q.strip())
     return _records(queryset).order_by("-delivered_at", "-pk")
@@ -126,7 +128,12 @@ def record_list(
 def record_detail(*, user, pk: int) -> ServiceRecord:
     queryset = _records(
         ServiceRecord.objects.select_related(
-            "agreement", "recorded_by", "cancelled_by", "feedback__recorded_by"
+            "agreement",
+            "recorded_by",
+            "cancelled_by",
+            "confirmed_by",
+            "station__district",
+            "feedback__recorded_by",
         )
     ).prefetch_related(
         Prefetch(
@@ -325,6 +332,31 @@ def agreements_expiring_counts(stations: QuerySet) -> dict[int, int]:
             ends_on__gte=today,
             ends_on__lte=today + datetime.timedelta(days=EXPIRY_WARNING_DAYS),
         )
+    )
+
+
+#: Recorded late and waiting for the manager (index ``service_record_to_confirm``).
+AWAITING_CONFIRMATION = Q(
+    needs_confirmation=True, confirmed_at__isnull=True, cancelled_at__isnull=True
+)
+
+
+def records_to_confirm(*, user) -> QuerySet[ServiceRecord]:
+    """Services recorded late that wait for the manager, oldest first."""
+    return _records(
+        visible_to(user, ServiceRecord.objects.filter(AWAITING_CONFIRMATION))
+    ).order_by("delivered_at", "pk")
+
+
+@home_counter(
+    "records_to_confirm",
+    _("Late services to confirm"),
+    url_name="services:records-to-confirm",
+    warn=True,
+)
+def records_to_confirm_counts(stations: QuerySet) -> dict[int, int]:
+    return count_by_station(
+        ServiceRecord.objects.filter(AWAITING_CONFIRMATION, station__in=stations)
     )
 
 

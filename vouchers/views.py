@@ -48,7 +48,11 @@ def cycle_list(request):
         {
             "filters": filters,
             "cycles": context["page_obj"].object_list,
-            "issue_form": IssueForm(stations=managed) if managed.exists() else None,
+            "issue_form": IssueForm(
+                stations=managed, may_backdate=request.user.is_administrator
+            )
+            if managed.exists()
+            else None,
         }
     )
     return render(request, "vouchers/cycle_list.html", context)
@@ -58,7 +62,9 @@ def cycle_list(request):
 @require_POST
 def cycle_issue(request):
     form = IssueForm(
-        request.POST, stations=writable_stations(request.user, manager=True)
+        request.POST,
+        stations=writable_stations(request.user, manager=True),
+        may_backdate=request.user.is_administrator,
     )
     if not form.is_valid():
         for errors in form.errors.values():
@@ -71,6 +77,7 @@ def cycle_issue(request):
             station=form.cleaned_data["station"],
             month=form.cleaned_data["month"],
             trigger=RunTrigger.WEB,
+            reason=form.cleaned_data.get("reason", ""),
         )
     except ValidationError as exc:
         for message in exc.messages:

@@ -1,10 +1,10 @@
 """A scheduled issuance end to end on a real Celery worker (Redis in CI), not eager."""
 
-import datetime
 import importlib
 
 import pytest
 from django.apps import apps
+from django.utils import timezone
 
 from vouchers.models import Grant, IssuanceRun, RunTrigger
 from vouchers.tests.conftest import free_elder, low_cost_elder
@@ -23,20 +23,21 @@ def test_beat_s_monthly_entry_issues_on_a_worker(real_worker, cast):
     low_cost_elder(cast.b)
 
     # What beat sends when the entry is due: the task by name, with its arguments.
-    result = real_worker.send_task(entry.task, args=["2026-09"])
+    month = timezone.localdate().replace(day=1)
+    result = real_worker.send_task(entry.task, args=[f"{month:%Y-%m}"])
     summary = result.get(timeout=60)
 
     assert summary == {
-        "month": "2026-09",
+        "month": f"{month:%Y-%m}",
         "stations": 3,
         "grants_created": 2,
         "amount_created": "450.00",
     }
-    assert Grant.objects.filter(month=datetime.date(2026, 9, 1)).count() == 2
+    assert Grant.objects.filter(month=month).count() == 2
     assert set(IssuanceRun.objects.values_list("trigger", flat=True)) == {
         RunTrigger.SCHEDULE
     }
     # Delivered again (a broker redelivery): nothing more is issued.
-    again = real_worker.send_task(entry.task, args=["2026-09"]).get(timeout=60)
+    again = real_worker.send_task(entry.task, args=[f"{month:%Y-%m}"]).get(timeout=60)
     assert again["grants_created"] == 0
     assert Grant.objects.count() == 2
