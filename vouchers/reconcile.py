@@ -193,8 +193,10 @@ def reconcile(*, station_ids: list[int] | None = None) -> Reconciliation:
     result = Reconciliation()
     found = result.disagreements
     params = {"stations": station_ids, "tz": settings.TIME_ZONE}
+    outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        if outermost:  # inside a caller's transaction, that one's snapshot holds
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         cursor.execute(
             _COUNTS_SQL.format(
                 grants=_scope("station_id", station_ids),

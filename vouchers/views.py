@@ -5,6 +5,7 @@ the provider statements. Reads go through ``vouchers.queries``, writes through
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -213,3 +214,16 @@ def statement_export(request, provider_pk: int):
     filename = f"statement-{found.provider.pk}-{found.month:%Y-%m}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@login_required
+def reconciliation(request):
+    """The reconciliation runs and what the latest found (administrators)."""
+    if not request.user.is_administrator:
+        raise PermissionDenied
+    runs = queries.reconciliation_runs()
+    return render(
+        request,
+        "vouchers/reconciliation.html",
+        {"runs": runs, "latest": runs[0] if runs else None},
+    )
