@@ -45,7 +45,7 @@ def catch_up_of(task: str, now: datetime.datetime):
     return job.catch_up(now)
 
 
-# --- Issuance ------------------------------------------------------------------------
+# --- Issuance -------------------------------------------------------------------------
 
 
 def test_a_missing_issuance_is_caught_up_after_its_hour(cast, elders):
@@ -86,7 +86,7 @@ def test_a_station_whose_funding_is_stopped_is_not_caught_up(cast, elders):
     assert not Cycle.objects.filter(station=cast.a).exists()
 
 
-# --- Expiry, dashboard, inspection, reconciliation -------------------------------------
+# --- Expiry, dashboard, inspection, reconciliation ------------------------------------
 
 
 def test_grants_past_their_date_are_expired_by_the_catch_up(cast, elders):
@@ -143,7 +143,7 @@ def test_the_catch_up_task_says_what_it_did_and_a_rerun_does_nothing(cast, elder
     assert Grant.objects.count() == 3
 
 
-# --- The record of every run ------------------------------------------------------------
+# --- The record of every run ----------------------------------------------------------
 
 
 def test_every_task_run_is_recorded(cast):
@@ -167,7 +167,7 @@ def test_a_failed_task_is_recorded_with_its_error(cast):
     assert "RuntimeError: down" in status.error
 
 
-# --- What the administrator sees ---------------------------------------------------------
+# --- What the administrator sees ------------------------------------------------------
 
 
 @pytest.fixture
@@ -249,7 +249,7 @@ def test_the_jobs_page_costs_the_same_however_many_runs(
         client.get(reverse("jobs"))
 
 
-# --- Health ------------------------------------------------------------------------------
+# --- Health ---------------------------------------------------------------------------
 
 
 def test_healthz_reports_the_last_beat(client):
