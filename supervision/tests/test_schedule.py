@@ -70,3 +70,13 @@ def test_beat_and_a_worker_refresh_the_dashboard_on_schedule(real_worker, cast):
     assert jobs.beat_state().status == "ok"
     # Beat also sent the catch-up as it started.
     assert JobStatus.objects.filter(task="carecenter.catch_up").exists()
+
+
+@pytest.mark.django_db
+def test_the_scheduled_refresh_of_a_district_without_stations_does_nothing():
+    from supervision import actions
+    from supervision.models import MonthlyFigure
+
+    run = actions.figures_refresh_recent()
+    assert (run.figures_written, run.figures_deleted) == (0, 0)
+    assert not MonthlyFigure.objects.exists()
