@@ -244,6 +244,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # django-celery-beat's database scheduler with a heartbeat and a catch-up at start.
 CELERY_BEAT_SCHEDULER = "carecenter.beat:Scheduler"
 
+# --- Imports (elders/roster.py): what an uploaded file may cost -------------------
+# A file is refused, with a message and before its rows are parsed, past any of
+# these: its rows, its size once unpacked, the time spent reading it.
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+IMPORT_MAX_SECONDS = env.float("IMPORT_MAX_SECONDS", default=10.0)
+
 # --- Audit (django-pghistory) -----------------------------------------------------
 PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
 
