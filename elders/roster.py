@@ -538,6 +538,11 @@ def _check_size(size: int, *, unpacked: bool) -> None:
     )
 
 
+def check_file_size(size: int) -> None:
+    """Refuse a file larger than a roster may be, before it is read."""
+    _check_size(size, unpacked=False)
+
+
 def _unreadable_workbook() -> RosterErrors:
     return _refuse(
         _(
