@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.models import PeriodicTask
 
@@ -96,7 +96,7 @@ def job_alerts() -> list[Alert]:
     for status in JobStatus.objects.filter(state=JobState.FAILED).order_by("task"):
         found.append(
             Alert(
-                _t("The job %(task)s failed at its last run (%(at)s).")
+                gettext("The job %(task)s failed at its last run (%(at)s).")
                 % {
                     "task": status.task,
                     "at": timezone.localtime(status.finished_at).strftime(
@@ -110,7 +110,7 @@ def job_alerts() -> list[Alert]:
     if beat.status == "late":
         found.append(
             Alert(
-                _t(
+                gettext(
                     "The scheduler (beat) has not been heard from since %(at)s: no "
                     "scheduled job runs without it."
                 )

@@ -14,7 +14,7 @@ from carecenter.home import count_by_station, home_counter
 from carecenter.models import Station
 from carecenter.scoping import get_visible_or_404, report_stations, visible_to
 from elders.eligibility import annotate_tier
-from elders.models import Elder, Status
+from elders.models import Elder, Status, Tier
 from services.models import (
     AgreementPrice,
     AgreementStatus,
@@ -25,6 +25,7 @@ from services.models import (
     ServiceRecord,
     ServiceType,
 )
+from volunteers.models import Pairing
 
 #: Agreements ending within this many days are flagged on the station's home page.
 EXPIRY_WARNING_DAYS = 30
@@ -268,9 +269,6 @@ def notice_stations(*, user) -> QuerySet[Station]:
 def public_notice(*, user, station_pk: int) -> PublicNotice:
     """The station's paired service objects with masked names (PRODUCT.md "Public
     notice"): their services, service hours and charging method (the tier)."""
-    from elders.models import Tier
-    from volunteers.models import Pairing
-
     station = get_visible_or_404(user, notice_stations(user=user), pk=station_pk)
     on = timezone.localdate()
     pairings = list(

@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from carecenter.home import Alert, count_by_station, home_alert, home_counter
@@ -354,7 +354,7 @@ def reconciliation_alert() -> list[Alert]:
         return []
     return [
         Alert(
-            _t(
+            gettext(
                 "The voucher reconciliation of %(at)s found %(n)d disagreements "
                 "between the money tables. See which, and tell the station."
             )
