@@ -93,12 +93,13 @@ def job_rows() -> list[JobRow]:
 def job_alerts() -> list[Alert]:
     """A job whose last run failed, or a beat that stopped beating."""
     found = []
+    labels = {job.task: job.label for job in jobs.jobs()}
     for status in JobStatus.objects.filter(state=JobState.FAILED).order_by("task"):
         found.append(
             Alert(
-                gettext("The job %(task)s failed at its last run (%(at)s).")
+                gettext("The job “%(task)s” failed at its last run (%(at)s).")
                 % {
-                    "task": status.task,
+                    "task": labels.get(status.task, status.task),
                     "at": timezone.localtime(status.finished_at).strftime(
                         "%Y-%m-%d %H:%M"
                     ),

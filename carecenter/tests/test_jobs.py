@@ -224,7 +224,7 @@ def test_a_failed_job_and_a_silent_beat_alert_the_administrator(client, cast):
     )
     client.force_login(cast.admin)
     home = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "The job vouchers.expire failed at its last run" in home
+    assert "The job “Nightly voucher expiry” failed at its last run" in home
     assert "The scheduler (beat) has not been heard from since" in home
 
 
