@@ -276,3 +276,14 @@ def test_beat_writes_its_heartbeat_and_sends_the_catch_up_as_it_starts():
         scheduler.setup_schedule()
     send.assert_called_once_with("carecenter.catch_up")
     assert jobs.beat_state().status == "ok"
+
+
+def test_a_failing_catch_up_fails_the_task_after_the_others_ran(cast, elders):
+    with mock.patch(
+        "supervision.actions.figures_refresh_recent", side_effect=RuntimeError("boom")
+    ):
+        assert tasks.catch_up.apply(throw=False).failed()
+    status = JobStatus.objects.get(task="carecenter.catch_up")
+    assert status.state == JobState.FAILED
+    assert "supervision.refresh: RuntimeError: boom" in status.error
+    assert Grant.objects.count() == 3  # the issuance was caught up all the same
