@@ -208,6 +208,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status": each its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "CycleStatusEnum": "vouchers.models.CycleStatus",
+        "VolunteerStatusEnum": "volunteers.models.VolunteerStatus",
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------

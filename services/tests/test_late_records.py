@@ -206,7 +206,7 @@ def test_the_list_to_confirm_costs_the_same_for_few_or_many(
 
 
 def api(user) -> APIClient:
-    client = APIClient()
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     client.force_authenticate(user)
     return client
 

@@ -182,7 +182,7 @@ def api(cast):
     from rest_framework.test import APIClient
 
     def signed_in(username):
-        client = APIClient()
+        client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
         client.force_authenticate(getattr(cast, username))
         return client
 
