@@ -35,6 +35,7 @@ class District(models.Model):
     late_record_days = models.PositiveSmallIntegerField(
         _("days a service may be recorded late"),
         default=7,
+        db_default=7,
         validators=[MinValueValidator(0), MaxValueValidator(3650)],
         help_text=_(
             "A service dated further back than this is paid only once the station "

@@ -384,7 +384,7 @@ class ServiceRecord(StationScoped):
     # late_record_days``) waits for the station manager: it is paid, from the
     # vouchers valid on its delivery date, only once confirmed.
     needs_confirmation = models.BooleanField(
-        _("needs the manager's confirmation"), default=False
+        _("needs the manager's confirmation"), default=False, db_default=False
     )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     confirmed_by = models.ForeignKey(

@@ -259,6 +259,8 @@ class IssuanceRun(StationScoped):
     reason = models.TextField(
         _("reason"),
         blank=True,
+        default="",
+        db_default="",
         help_text=_("Why an administrator issued a month that had already ended."),
     )
     grants_created = models.PositiveIntegerField(_("grants created"), default=0)

@@ -32,12 +32,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='district',
             name='late_record_days',
-            field=models.PositiveSmallIntegerField(default=7, help_text='A service dated further back than this is paid only once the station manager confirms it.', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(3650)], verbose_name='days a service may be recorded late'),
+            field=models.PositiveSmallIntegerField(db_default=7, default=7, help_text='A service dated further back than this is paid only once the station manager confirms it.', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(3650)], verbose_name='days a service may be recorded late'),
         ),
         migrations.AddField(
             model_name='districtevent',
             name='late_record_days',
-            field=models.PositiveSmallIntegerField(default=7, help_text='A service dated further back than this is paid only once the station manager confirms it.', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(3650)], verbose_name='days a service may be recorded late'),
+            field=models.PositiveSmallIntegerField(db_default=7, default=7, help_text='A service dated further back than this is paid only once the station manager confirms it.', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(3650)], verbose_name='days a service may be recorded late'),
         ),
         migrations.AddField(
             model_name='station',

@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='servicerecord',
             name='needs_confirmation',
-            field=models.BooleanField(default=False, verbose_name="needs the manager's confirmation"),
+            field=models.BooleanField(db_default=False, default=False, verbose_name="needs the manager's confirmation"),
         ),
         migrations.AddField(
             model_name='servicerecordevent',
@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='servicerecordevent',
             name='needs_confirmation',
-            field=models.BooleanField(default=False, verbose_name="needs the manager's confirmation"),
+            field=models.BooleanField(db_default=False, default=False, verbose_name="needs the manager's confirmation"),
         ),
         migrations.AddIndex(
             model_name='servicerecord',

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='issuancerun',
             name='reason',
-            field=models.TextField(blank=True, help_text='Why an administrator issued a month that had already ended.', verbose_name='reason'),
+            field=models.TextField(blank=True, db_default='', default='', help_text='Why an administrator issued a month that had already ended.', verbose_name='reason'),
         ),
         migrations.AlterField(
             model_name='issuancerun',
