@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-REDIS_DIR = BASE_DIR / "var" / "redis"
+REDIS_DIR = Path(os.environ.get("CARECENTER_REDIS_DIR") or BASE_DIR / "var" / "redis")
 SOCKET = REDIS_DIR / "redis.sock"
 ADDRESS = os.environ.get("CARECENTER_RUN_ADDRESS", "127.0.0.1:8000")
 #: How long a child may take to stop after TERM before it is killed.
