@@ -1,6 +1,7 @@
 # carecenter — `make run` serves the app, `make test` runs every test.
-# Without DATABASE_URL both use the embedded PostgreSQL under var/postgres;
-# without CELERY_BROKER_URL Celery tasks run eagerly.
+# Without DATABASE_URL both use the embedded PostgreSQL under var/postgres.
+# Without CELERY_BROKER_URL `make run` starts an embedded Redis with a Celery
+# worker and beat, and the test suite runs tasks eagerly.
 
 PYTHON ?= python3
 VENV := .venv
@@ -31,10 +32,12 @@ catalogs: install
 	@msgattrib --only-fuzzy --no-wrap locale/zh_Hans/LC_MESSAGES/django.po | grep '^msgid "..*"' || true
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v 0
 
+# Without CELERY_BROKER_URL: an embedded Redis (var/redis), a worker and beat run
+# beside the web server and stop with it (carecenter/devrun.py).
 run: install messages
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
-	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:8000
+	DEBUG=$${DEBUG:-1} exec $(PY) -m carecenter.devrun
 
 # Browser tests drive Debian's Chromium; install it (and a CJK font) when missing.
 browsers:

@@ -5,6 +5,7 @@ District D1 holds stations A and B; district D2 holds station C. ``staff_a`` and
 ``volunteer_a`` volunteers at A.
 """
 
+import contextlib
 import os
 from types import SimpleNamespace
 
@@ -82,11 +83,10 @@ def _forget_connections(app) -> None:
     app._local.__dict__.pop("backend", None)
 
 
-@pytest.fixture
-def real_worker(transactional_db):
-    """A real Celery worker in a thread, not eager: against ``CELERY_BROKER_URL``
-    (Redis in CI) when set, else an in-memory broker. Yields the app."""
-    from celery.contrib.testing.worker import start_worker
+@contextlib.contextmanager
+def real_broker():
+    """Tasks go through a broker, not eagerly: ``CELERY_BROKER_URL`` (Redis in CI)
+    when set, else an in-memory one. Yields the app."""
     from django.conf import settings
 
     from carecenter.celery import app
@@ -98,14 +98,39 @@ def real_worker(transactional_db):
         app.conf.result_backend = "cache+memory://"
         _forget_connections(app)
     try:
-        with start_worker(
-            app, perform_ping_check=False, pool="solo", shutdown_timeout=10
-        ):
-            yield app
+        yield app
     finally:
         app.conf.update(saved)
         app.conf.task_always_eager = True
         _forget_connections(app)
+
+
+def running_worker(app):
+    """A real Celery worker in a thread (a context manager)."""
+    from celery.contrib.testing.worker import start_worker
+
+    return start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=10)
+
+
+@pytest.fixture
+def broker_app(transactional_db):
+    """The app on a real broker with no worker yet: start one with
+    ``running_worker(app)`` (the ``worker_for`` fixture) when the test wants it."""
+    with real_broker() as app:
+        yield app
+
+
+@pytest.fixture
+def worker_for():
+    return running_worker
+
+
+@pytest.fixture
+def real_worker(transactional_db):
+    """A real Celery worker in a thread, not eager: against ``CELERY_BROKER_URL``
+    (Redis in CI) when set, else an in-memory broker. Yields the app."""
+    with real_broker() as app, running_worker(app):
+        yield app
 
 
 # --- The service catalogue (rows of a data migration)

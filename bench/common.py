@@ -1,9 +1,10 @@
 """Shared helpers of the district-scale benchmarks (``bench/*.py``).
 
-A benchmark script calls ``configure()`` first (environment, database, Django,
-migrations), then ``ensure_district()`` for the district-scale elder data, then
-times what it measures with ``time_runs()`` / ``time_request()`` and prints the
-figures with ``print_table()``.
+Importing the ``bench`` package sets up the environment and Django; a benchmark
+script calls ``configure()`` first (the database and its migrations), then
+``ensure_district()`` for the district-scale elder data, then times what it
+measures with ``time_runs()`` / ``time_request()`` and prints the figures with
+``print_table()``.
 
 The data is built set-based: a handful of ``INSERT … SELECT … FROM
 generate_series`` statements, never the ORM in a loop, so a million elders take
@@ -15,24 +16,53 @@ changes, and kept otherwise so that ``--reuse`` starts measuring at once.
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 import platform
 import statistics
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/carecenter_bench"
+import pgtrigger
+from django.core.management import call_command
+from django.db import connection, connections, transaction
+from django.db.models import GeneratedField
+from django.test.utils import CaptureQueriesContext
+
+from bench import ROOT, database_url
+from carecenter.models import District as DistrictModel
+from carecenter.models import Role, RoleAssignment, Station, User
+from elders.models import BARTHEL_ITEMS, BarthelAssessment, Elder
+
 DISTRICT_CODE = "BENCH"
 STAFF_USERNAME = "bench_staff"
 SUPERVISOR_USERNAME = "bench_supervisor"
 
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+
+# --- The ledger's own guard ---------------------------------------------------------
+
+LEDGER_TRUNCATE_GUARD = "ledger_append_only_truncate"
+
+
+def truncate_with_the_ledger(cursor, tables: str) -> None:
+    """``TRUNCATE tables`` where they include the voucher ledger.
+
+    The ledger refuses TRUNCATE whatever a session sets (vouchers migration
+    ``0003_ledger_kept_by_the_database``). A benchmark's own database is emptied
+    as the table's owner may: the guard is off for this one transaction only.
+    """
+    with transaction.atomic():
+        cursor.execute(
+            f"ALTER TABLE vouchers_ledgerentry DISABLE TRIGGER {LEDGER_TRUNCATE_GUARD}"
+        )
+        cursor.execute(f"TRUNCATE {tables}")
+        cursor.execute(
+            "ALTER TABLE vouchers_ledgerentry "
+            f"ENABLE ALWAYS TRIGGER {LEDGER_TRUNCATE_GUARD}"
+        )
 
 
 # --- Output -------------------------------------------------------------------------
@@ -143,8 +173,6 @@ def time_request(
     client, url: str, *, runs: int = 20, warmups: int = 2
 ) -> RequestTiming:
     """Request ``url`` ``warmups + runs`` times; time the request, count its SQL."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     times, sql_times, status = [], [], 0
     for run in range(warmups + runs):
@@ -168,10 +196,6 @@ def time_request(
 
 
 # --- Environment, database, Django --------------------------------------------------
-
-
-def database_url() -> str:
-    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
 def _database_name(url: str) -> str:
@@ -219,40 +243,23 @@ def create_database(url: str, *, drop: bool = False) -> bool:
 
 
 def configure() -> str:
-    """Environment for a benchmark run, the database, Django, and migrations.
+    """The database of the run, created when missing, and migrated.
 
-    Sets ``DEBUG=1``, the settings module and an ``ALLOWED_HOSTS`` that admits the
-    test client's ``testserver``. Returns the database URL.
+    The environment and Django itself are set up when the ``bench`` package is
+    imported (``bench/__init__.py``). Returns the database URL.
     """
     url = database_url()
-    os.environ["DATABASE_URL"] = url
-    os.environ["DEBUG"] = "1"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "carecenter.settings"
-    hosts = [h for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h]
-    os.environ["ALLOWED_HOSTS"] = ",".join(
-        dict.fromkeys([*hosts, "testserver", "127.0.0.1", "localhost"])
-    )
     os.chdir(ROOT)
     if create_database(url):
         say(f"Created database {_database_name(url)}.")
-    _setup_django()
+    # force_login() of the benchmark users is not news worth a log line.
+    for name in ("axes", "carecenter.security"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     migrate()
     return url
 
 
-def _setup_django() -> None:
-    import logging
-
-    import django
-
-    django.setup()
-    # force_login() of the benchmark users is not news worth a log line.
-    for name in ("axes", "carecenter.security"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
 def migrate() -> None:
-    from django.core.management import call_command
 
     started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
@@ -261,7 +268,6 @@ def migrate() -> None:
 
 def rebuild_database(url: str) -> None:
     """Drop and recreate the benchmark database, then migrate it again."""
-    from django.db import connections
 
     connections.close_all()
     create_database(url, drop=True)
@@ -270,7 +276,6 @@ def rebuild_database(url: str) -> None:
 
 def machine_summary() -> list[tuple[str, str]]:
     """What the figures were measured on: CPU, memory, PostgreSQL and its settings."""
-    from django.db import connection
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -312,7 +317,6 @@ def machine_summary() -> list[tuple[str, str]]:
 
 
 def database_size() -> str:
-    from django.db import connection
 
     with connection.cursor() as cur:
         cur.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
@@ -352,7 +356,6 @@ def insert_select(
     field without a default raises, naming it. ``with_pk``: the primary key is
     one of ``columns`` too.
     """
-    from django.db.models import GeneratedField
 
     params = dict(params or {})
     names, exprs = [], []
@@ -432,9 +435,6 @@ class District:
 
 def find_district(*, elders: int, stations: int) -> District | None:
     """The benchmark district when it holds exactly the requested data, else None."""
-    from carecenter.models import District as DistrictModel
-    from carecenter.models import Station
-    from elders.models import Elder
 
     district = DistrictModel.objects.filter(code=DISTRICT_CODE).first()
     if district is None:
@@ -470,14 +470,12 @@ def ensure_district(*, url: str, elders: int, stations: int, reuse: bool) -> Dis
 
 
 def _has_data() -> bool:
-    from carecenter.models import District as DistrictModel
 
     return DistrictModel.objects.exists()
 
 
 def build_district(*, elders: int, stations: int) -> District:
     """Fill an empty, migrated database; prints the time of every step."""
-    from django.db import connection, transaction
 
     steps: list[tuple[str, float, int]] = []
 
@@ -524,7 +522,6 @@ def _quiet_audit_triggers(cur) -> None:
     What ``pgtrigger.ignore`` does, set once: its own wrapper prefixes every
     statement with a positional parameter, which named parameters cannot mix with.
     """
-    import pgtrigger
 
     names = []
     try:
@@ -540,7 +537,6 @@ def _quiet_audit_triggers(cur) -> None:
 
 
 def _insert_district(cur) -> int:
-    from carecenter.models import District as DistrictModel
 
     insert_select(
         cur,
@@ -554,7 +550,6 @@ def _insert_district(cur) -> int:
 
 
 def _insert_stations(cur, district_id: int, stations: int) -> int:
-    from carecenter.models import Station
 
     return insert_select(
         cur,
@@ -598,7 +593,6 @@ def _insert_elders(cur, district_id: int, station_ids: list[int], elders: int) -
     computed in SQL) and copied into ``elders_elderidnumber`` with ``COPY``, a
     chunk at a time.
     """
-    from elders.models import Elder
 
     categories = ", ".join(
         f"CASE WHEN random() < {share} THEN '{code}' END"
@@ -767,7 +761,6 @@ def _copy_id_numbers(cur, district_id: int, base: int, chunk: int = 50_000) -> N
 
 def _barthel_items_sql() -> dict[str, str]:
     """Each item at its full score, or (with probability ``d``) a lower one."""
-    from elders.models import BARTHEL_ITEMS
 
     items = {}
     for key, (_label, scale) in BARTHEL_ITEMS.items():
@@ -785,7 +778,6 @@ def _insert_assessments(cur, district_id: int) -> int:
     ``d`` is the chance that an item is below its full score: 0 for the fully
     independent (60% of the under-75s, 45% of 75–84, 25% of 85+), else 0.1–0.8.
     """
-    from elders.models import BarthelAssessment
 
     tail = """
     FROM (
@@ -817,7 +809,6 @@ def _insert_assessments(cur, district_id: int) -> int:
 
 def _create_users(district_id: int, station_id: int) -> int:
     """A staff member of the first station and a supervisor of the district."""
-    from carecenter.models import Role, RoleAssignment, User
 
     staff, _ = User.objects.get_or_create(username=STAFF_USERNAME)
     supervisor, _ = User.objects.get_or_create(username=SUPERVISOR_USERNAME)
@@ -831,7 +822,6 @@ def _create_users(district_id: int, station_id: int) -> int:
 
 
 def _vacuum_analyze() -> int:
-    from django.db import connection
 
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
@@ -840,7 +830,6 @@ def _vacuum_analyze() -> int:
 
 def bench_users():
     """``(staff of the first station, supervisor of the district)``."""
-    from carecenter.models import User
 
     return (
         User.objects.get(username=STAFF_USERNAME),

@@ -36,8 +36,30 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import pgtrigger
+from django.conf import settings
+from django.db import connection, transaction
+from django.test import Client
+
 from bench import common
 from bench.common import heading, say
+from carecenter.models import Role, RoleAssignment, Station, User
+from carecenter.months import add_months
+from elders.models import NeedsSurvey
+from services.models import Feedback, Provider, ServiceAgreement, ServiceRecord
+from services.queries import month_bounds
+from supervision import actions
+from supervision.actions import this_month
+from supervision.aggregates import replace_family, services_select
+from supervision.models import (
+    FLOW_FAMILIES,
+    SNAPSHOT_FAMILIES,
+    MonthlyFigure,
+    StaleMonth,
+)
+from volunteers.models import Certificate, HoursEntry, Visit, Volunteer
+from vouchers import actions as voucher_actions
+from vouchers.models import RunTrigger, StationBudget
 
 #: Marks the 1,000 records of step 4, so that a rerun can remove leftovers.
 INCREMENT_NOTE = "bench-increment"
@@ -106,9 +128,6 @@ def main(argv: list[str] | None = None) -> int:
     if built is not None:
         summary.append(["build of the activity data", f"{built:.1f} s", ""])
     say(f"database size: {common.database_size()}")
-
-    from carecenter.months import add_months
-    from supervision import actions
 
     last = actions.this_month()
     first = add_months(last, -(args.months - 1))
@@ -213,7 +232,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _quiet(cur) -> None:
     """Audit triggers off until the end of the transaction (pgtrigger.ignore)."""
-    import pgtrigger
 
     names = []
     for model, trigger in pgtrigger.registered(*QUIET):
@@ -227,7 +245,6 @@ def _quiet(cur) -> None:
 @contextmanager
 def building():
     """One transaction with audit triggers quiet and the mark triggers off."""
-    from django.db import connection, transaction
 
     with transaction.atomic(), connection.cursor() as cur:
         _quiet(cur)
@@ -249,7 +266,6 @@ def ensure_activity(
     district, *, records: int, months: int, fresh: bool = False
 ) -> float | None:
     """The activity data, built unless already there at this size; build seconds."""
-    from django.db import connection
 
     remove_added()
     with connection.cursor() as cur:
@@ -257,15 +273,16 @@ def ensure_activity(
             say(f"Reusing {records:,} service records.")
             return None
         say("Building (audit triggers quiet, mark triggers off) …")
-        cur.execute(
-            "TRUNCATE services_feedback, services_returnvisit, services_servicerecord,"
+        common.truncate_with_the_ledger(
+            cur,
+            "services_feedback, services_returnvisit, services_servicerecord,"
             " services_agreementprice, services_serviceagreement, services_provider,"
             " volunteers_hoursentry, volunteers_visit, volunteers_pairing,"
             " volunteers_certificate, volunteers_trainingsession_attendees,"
             " volunteers_volunteer, elders_needssurvey, vouchers_ledgerentry,"
             " vouchers_grant, vouchers_issuancerun, vouchers_cycle,"
             " vouchers_stationbudget, supervision_monthlyfigure,"
-            " supervision_stalemonth, supervision_refreshrun CASCADE"
+            " supervision_stalemonth, supervision_refreshrun CASCADE",
         )
     started = time.perf_counter()
 
@@ -313,7 +330,6 @@ def ensure_activity(
 
 def _workers(district) -> int:
     """One staff member per station: the deliverer and recorder of its services."""
-    from carecenter.models import Role, RoleAssignment, Station, User
 
     stations = Station.objects.filter(district_id=district.id).order_by("code")
     for station in stations:
@@ -359,7 +375,6 @@ def _temp_tables(cur, district) -> None:
 
 
 def _providers(cur) -> int:
-    from services.models import Provider
 
     return common.insert_select(
         cur,
@@ -379,7 +394,6 @@ def _providers(cur) -> int:
 
 def _agreements(cur) -> int:
     """Two agreements per station; some end within the next 30 days."""
-    from services.models import ServiceAgreement
 
     return common.insert_select(
         cur,
@@ -404,7 +418,6 @@ def _records(cur, lo: int, hi: int, total: int, months: int) -> int:
     station's staff, over the last ``months`` months; 1 % cancelled, 85 % with
     feedback. Numbered and written in the order of delivery, as a station records
     its services day after day (the table's physical order follows time)."""
-    from services.models import ServiceRecord
 
     span_days = int(months * 30.4)
     tail = f"""
@@ -460,7 +473,6 @@ def _records(cur, lo: int, hi: int, total: int, months: int) -> int:
 
 
 def _feedback(cur, low: int, high: int) -> int:
-    from services.models import Feedback
 
     return common.insert_select(
         cur,
@@ -484,7 +496,6 @@ def _feedback(cur, low: int, high: int) -> int:
 
 
 def _volunteers(cur) -> int:
-    from volunteers.models import Volunteer
 
     return common.insert_select(
         cur,
@@ -506,7 +517,6 @@ def _volunteers(cur) -> int:
 
 
 def _certificates(cur) -> int:
-    from volunteers.models import Certificate
 
     return common.insert_select(
         cur,
@@ -527,7 +537,6 @@ def _certificates(cur) -> int:
 def _visits(cur) -> int:
     """Visits spaced 3.5 days apart per volunteer (never overlapping), to a random
     active elder of the station; 3 % ask for a follow-up, most resolved since."""
-    from volunteers.models import Visit
 
     tail = f"""
     FROM (
@@ -569,9 +578,6 @@ def _visits(cur) -> int:
 
 
 def _hours(cur) -> int:
-    from django.conf import settings
-
-    from volunteers.models import HoursEntry
 
     return common.insert_select(
         cur,
@@ -593,7 +599,6 @@ def _hours(cur) -> int:
 
 
 def _needs(cur, district) -> int:
-    from elders.models import NeedsSurvey
 
     needs = {
         "meal": 0.35,
@@ -624,7 +629,6 @@ def _needs(cur, district) -> int:
 
 
 def _budgets(cur, district) -> int:
-    from vouchers.models import StationBudget
 
     return common.insert_select(
         cur,
@@ -639,14 +643,11 @@ def _budgets(cur, district) -> int:
 
 def _issue() -> int:
     """The real monthly issuance for the previous and the current month."""
-    from supervision.actions import this_month
-    from vouchers import actions
-    from vouchers.models import RunTrigger, add_months
 
     current = this_month()
     grants = 0
     for month in (add_months(current, -1), current):
-        grants += actions.month_issue(
+        grants += voucher_actions.month_issue(
             month=month, trigger=RunTrigger.COMMAND
         ).grants_created
     return grants
@@ -656,19 +657,12 @@ def _issue() -> int:
 
 
 def figure_count() -> int:
-    from supervision.models import MonthlyFigure
 
     return MonthlyFigure.objects.count()
 
 
 def time_families(first, last) -> list[tuple[str, float]]:
     """Each family's statement on its own, every station, every month (rolled back)."""
-    from django.db import connection, transaction
-
-    from carecenter.models import Station
-    from supervision.actions import this_month
-    from supervision.aggregates import replace_family
-    from supervision.models import FLOW_FAMILIES, SNAPSHOT_FAMILIES
 
     ids = list(Station.objects.values_list("pk", flat=True))
     times = []
@@ -693,7 +687,6 @@ def time_families(first, last) -> list[tuple[str, float]]:
 
 
 def time_pages(district, first, last, *, runs: int):
-    from django.test import Client
 
     client = Client()
     _staff, supervisor = common.bench_users()
@@ -720,10 +713,6 @@ def time_pages(district, first, last, *, runs: int):
 def add_records(district, n: int) -> tuple[float, int]:
     """``n`` records in the current month at random stations, in one statement,
     with every trigger on (audit and marks), as a busy afternoon would add them."""
-    from django.db import connection, transaction
-
-    from services.models import ServiceRecord
-    from supervision.models import StaleMonth
 
     with connection.cursor() as cur:
         _temp_tables(cur, district)
@@ -768,10 +757,6 @@ def add_records(district, n: int) -> tuple[float, int]:
 
 def check_current_month(district) -> list[str]:
     """The figures of this month equal a direct count over the raw records."""
-    from django.db import connection
-
-    from supervision.actions import this_month
-    from supervision.aggregates import services_select
 
     month = this_month()
     with connection.cursor() as cur:
@@ -810,14 +795,12 @@ def check_current_month(district) -> list[str]:
 
 
 def common_month_start(month: datetime.date) -> datetime.datetime:
-    from services.queries import month_bounds
 
     return month_bounds(month)[0]
 
 
 def remove_added() -> None:
     """Take away the records of step 4 (also what an interrupted run left)."""
-    from django.db import connection
 
     with connection.cursor() as cur:
         cur.execute(

@@ -30,8 +30,20 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
 from bench import common
 from bench.common import heading, ms, say
+from carecenter.scoping import visible_to
+from elders.eligibility import Thresholds, annotate_tier, evaluate
+from elders.id_numbers import unseal, validate_id_number
+from elders.models import Elder
 
 #: A list page slower than this (median, ms) gets its slowest statement explained.
 SLOW_LIST_MS = 300
@@ -89,10 +101,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def describe_data(district: common.District) -> list[str]:
     """The mix of the data set, and a check of 1,000 resident ID numbers."""
-    from django.core.exceptions import ValidationError
-    from django.db import connection
-
-    from elders.id_numbers import unseal, validate_id_number
 
     with connection.cursor() as cur:
         cur.execute(
@@ -192,9 +200,6 @@ def describe_data(district: common.District) -> list[str]:
 
 
 def list_urls(district: common.District) -> list[tuple[str, str]]:
-    from django.urls import reverse
-
-    from elders.models import Elder
 
     base = reverse("elders:list")
     # A real name of the first station, as staff type it into the search box.
@@ -218,11 +223,6 @@ def list_urls(district: common.District) -> list[tuple[str, str]]:
 
 
 def measure_list(district: common.District, *, runs: int, warmups: int) -> list:
-    from django.db import connection
-    from django.test import Client
-
-    from carecenter.scoping import visible_to
-    from elders.models import Elder
 
     staff, supervisor = common.bench_users()
     urls = list_urls(district)
@@ -287,13 +287,6 @@ def measure_list(district: common.District, *, runs: int, warmups: int) -> list:
 
 
 def measure_tiers(*, runs: int) -> list[str]:
-    from django.db import connection
-    from django.db.models import Count
-    from django.test.utils import CaptureQueriesContext
-    from django.utils import timezone
-
-    from elders.eligibility import Thresholds, annotate_tier
-    from elders.models import Elder
 
     on = common.first_of_next_month(timezone.localdate())
     thresholds = Thresholds.current()
@@ -363,8 +356,6 @@ def measure_tiers(*, runs: int) -> list[str]:
 
 def _agrees_with_evaluate(tiered, *, on, thresholds) -> list[str]:
     """The set form and ``evaluate()`` give the same tier on 1,000 sampled elders."""
-    from elders.eligibility import evaluate
-    from elders.models import Elder
 
     ids = list(Elder.objects.order_by("?").values_list("pk", flat=True)[:1000])
     sample = list(tiered.filter(pk__in=ids))

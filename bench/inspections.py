@@ -29,8 +29,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import pgtrigger
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
 from bench import common
-from bench.common import heading, say
+from bench.common import bench_users, heading, say
+from inspections import actions
+from inspections.figures import Figures, _services, figures_for, year_bounds
+from inspections.models import Inspection
+from services.models import ServiceRecord
+from volunteers.models import Certificate, TrainingSession, Volunteer
+from vouchers import actions as voucher_actions
+from vouchers.models import Grant, RunTrigger
 
 YEAR = 2025
 
@@ -60,13 +71,6 @@ def main(argv: list[str] | None = None) -> int:
     for label, value in common.machine_summary():
         say(f"{label:>11}: {value}")
     say(f"{'database':>11}: {common.database_size()}")
-
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from inspections import actions
-    from inspections.figures import figures_for
-    from inspections.models import Inspection
 
     problems: list[str] = []
     heading(f"1. figures_for({YEAR}) for {len(district.station_ids)} stations")
@@ -117,10 +121,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def ensure_year(district, *, records: int, vouchers: bool) -> None:
     """The year's service records, feedback, volunteers and trainings, once."""
-    from django.db import connection, transaction
-
-    from services.models import ServiceRecord
-    from volunteers.models import TrainingSession
 
     start, end = _year_bounds()
     found = ServiceRecord.objects.filter(
@@ -157,13 +157,11 @@ def ensure_year(district, *, records: int, vouchers: bool) -> None:
 
 
 def _year_bounds():
-    from inspections.figures import year_bounds
 
     return year_bounds(YEAR)
 
 
 def _quiet(cur) -> None:
-    import pgtrigger
 
     names = []
     for model, trigger in pgtrigger.registered(*QUIET_TRIGGERS):
@@ -196,7 +194,6 @@ CROSS JOIN t
 
 
 def _insert_records(cur, district, records: int) -> None:
-    from bench.common import bench_users
 
     staff, _supervisor = bench_users()
     start, end = _year_bounds()
@@ -228,7 +225,6 @@ def _insert_feedback(cur, district) -> None:
 
 
 def _volunteers(district) -> None:
-    from volunteers.models import Certificate, TrainingSession, Volunteer
 
     volunteers = Volunteer.objects.bulk_create(
         [
@@ -267,15 +263,13 @@ def _volunteers(district) -> None:
 
 
 def _issue_year(district) -> None:
-    from vouchers import actions
-    from vouchers.models import Grant, RunTrigger
 
     if Grant.objects.filter(month__year=YEAR).exists():
         say(f"Reusing the vouchers of {YEAR}.")
         return
     for month in range(1, 13):
         started = time.perf_counter()
-        result = actions.month_issue(
+        result = voucher_actions.month_issue(
             month=datetime.date(YEAR, month, 1), trigger=RunTrigger.COMMAND
         )
         say(
@@ -285,7 +279,6 @@ def _issue_year(district) -> None:
 
 
 def services_expected() -> int:
-    from services.models import ServiceRecord
 
     start, end = _year_bounds()
     return ServiceRecord.objects.filter(
@@ -294,10 +287,6 @@ def services_expected() -> int:
 
 
 def explain_services(station_ids) -> list[str]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from inspections.figures import Figures, _services
 
     with CaptureQueriesContext(connection) as captured:
         _services(YEAR, station_ids, {pk: Figures() for pk in station_ids})

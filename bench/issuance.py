@@ -4,13 +4,16 @@ With 1,000,000 elders across 50 stations on PostgreSQL (about a third of them fr
 or low-cost) it measures, in one run:
 
 1. the **baseline**: a hand-written ``INSERT … SELECT`` of the same grants into
-   ``vouchers_grant`` (tiers from the same set-form SQL, constraints checked and
-   foreign keys checked immediately, as the issuance's commit checks them), inside
-   a transaction that is rolled back;
+   ``vouchers_grant``, each with its ledger entry (tiers from the same set-form
+   SQL; constraints, foreign keys and the grant-agrees-with-its-ledger trigger
+   checked immediately, as the issuance's commit checks them), inside a
+   transaction that is rolled back;
 2. the **issuance**: ``vouchers.actions.month_issue`` for every station, from empty
    voucher tables: advisory locks, cycles, runs, grants, ledger entries, counts and
    changes against last month, committed;
-3. a **repeated run** of the same month, which must find nothing to do.
+3. a **repeated run** of the same month, which must find nothing to do;
+4. the **reconciliation** (``vouchers.reconcile``, what ``reconcile_vouchers`` and
+   the nightly job run) over the district's grants, cycles and records.
 
 It prints the wall time of each run, the median, and the ratio issuance / baseline
 (target: within 2×), and checks that the issuance wrote exactly the baseline's
@@ -34,8 +37,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from django.db import connection, connections, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
 from bench import common
 from bench.common import heading, say
+from carecenter.models import Station
+from elders.eligibility import annotate_tier
+from elders.models import Elder
+from vouchers.actions import month_issue, policies_for
+from vouchers.models import (
+    Cycle,
+    EntryKind,
+    Grant,
+    IssuanceRun,
+    LedgerEntry,
+    RunTrigger,
+)
+from vouchers.reconcile import reconcile
 
 MONTH = datetime.date(2026, 11, 1)
 
@@ -58,8 +78,6 @@ def main(argv: list[str] | None = None) -> int:
 
     heading("Data")
     ensure_voucher_mix()
-
-    from carecenter.models import Station
 
     stations = list(
         Station.objects.filter(district__code=common.DISTRICT_CODE, is_active=True)
@@ -95,11 +113,25 @@ def main(argv: list[str] | None = None) -> int:
         if result.grants_created:
             problems.append(f"repeated run {run + 1} issued {result.grants_created}")
 
+    heading("4. Reconciliation: vouchers.reconcile over every station")
+    reconcile_times = []
+    for run in range(args.runs):
+        result = reconcile()
+        reconcile_times.append(result.seconds)
+        checked = ", ".join(f"{n:,} {what}" for what, n in result.checked.items())
+        say(
+            f"run {run + 1}: {result.seconds:.2f} s, checked {checked}, "
+            f"{len(result.disagreements)} disagreements"
+        )
+        if result.disagreements:
+            problems.append(f"reconciliation found {result.disagreements[0]}")
+
     heading("Summary")
-    base, full, again = (
+    base, full, again, rec = (
         common.median(baseline_times),
         common.median(issue_times),
         common.median(repeat_times),
+        common.median(reconcile_times),
     )
     common.print_table(
         ["measure", "median s", "runs (s)"],
@@ -107,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             ["baseline INSERT … SELECT", f"{base:.2f}", _runs(baseline_times)],
             ["issuance (month_issue)", f"{full:.2f}", _runs(issue_times)],
             ["repeated run (no-op)", f"{again:.2f}", _runs(repeat_times)],
+            ["reconciliation", f"{rec:.2f}", _runs(reconcile_times)],
         ],
     )
     say(f"issuance / baseline: {full / base:.2f}× (target ≤ 2×)")
@@ -123,7 +156,6 @@ TARGET_SHARE = 0.30
 
 def ensure_voucher_mix() -> None:
     """Make about a third of the elders free (three-no) once; kept for ``--reuse``."""
-    from django.db import connection
 
     def share() -> tuple[int, int]:
         with connection.cursor() as cur:
@@ -156,26 +188,20 @@ def _runs(times) -> str:
 
 
 def empty_voucher_tables() -> None:
-    """TRUNCATE (not DELETE: the ledger refuses row deletes) every voucher table."""
-    from django.db import connection
+    """TRUNCATE every voucher table (the ledger refuses DELETE and TRUNCATE; see
+    ``common.truncate_with_the_ledger``)."""
 
     with connection.cursor() as cur:
-        cur.execute(
-            "TRUNCATE vouchers_ledgerentry, vouchers_grant, vouchers_issuancerun, "
-            "vouchers_cycle"
+        common.truncate_with_the_ledger(
+            cur,
+            "vouchers_ledgerentry, vouchers_grant, vouchers_issuancerun, "
+            "vouchers_cycle, vouchers_reconciliationrun",
         )
         cur.execute("VACUUM ANALYZE vouchers_grant")
 
 
 def baseline(stations) -> tuple[float, int]:
     """The same grants by one hand-written statement; rolled back afterwards."""
-    from django.db import connection, transaction
-    from django.utils import timezone
-
-    from elders.eligibility import annotate_tier
-    from elders.models import Elder
-    from vouchers.actions import policies_for
-    from vouchers.models import Cycle, IssuanceRun, RunTrigger
 
     policies = policies_for({s.district_id for s in stations}, MONTH)
     policy = policies[stations[0].district_id]
@@ -219,20 +245,31 @@ def baseline(stations) -> tuple[float, int]:
                 for s, c, r in zip(stations, cycles, runs, strict=True)
             )
             started = time.perf_counter()
+            # Each grant with its ledger entry: the database checks that every
+            # grant agrees with its entries (here at once, as at a commit).
             with connection.cursor() as cur:
                 cur.execute(
                     f"""
-                    INSERT INTO vouchers_grant
-                        (station_id, cycle_id, run_id, elder_id, month, tier, reasons,
-                         amount, remaining, expires_on, created_at)
-                    SELECT t.station_id, l.cycle_id, l.run_id, t.id, %s, t.tier,
-                           t.tier_reasons,
-                           CASE t.tier WHEN 'free' THEN %s ELSE %s END,
-                           CASE t.tier WHEN 'free' THEN %s ELSE %s END,
-                           %s, now()
-                    FROM ({tiers_sql}) t
-                    JOIN (VALUES {link}) l (station_id, cycle_id, run_id)
-                      ON l.station_id = t.station_id
+                    WITH inserted AS (
+                        INSERT INTO vouchers_grant
+                            (station_id, cycle_id, run_id, elder_id, month, tier,
+                             reasons, amount, remaining, expires_on, created_at)
+                        SELECT t.station_id, l.cycle_id, l.run_id, t.id, %s, t.tier,
+                               t.tier_reasons,
+                               CASE t.tier WHEN 'free' THEN %s ELSE %s END,
+                               CASE t.tier WHEN 'free' THEN %s ELSE %s END,
+                               %s, now()
+                        FROM ({tiers_sql}) t
+                        JOIN (VALUES {link}) l (station_id, cycle_id, run_id)
+                          ON l.station_id = t.station_id
+                        RETURNING id, station_id, elder_id, amount, run_id
+                    )
+                    INSERT INTO vouchers_ledgerentry
+                        (station_id, elder_id, grant_id, kind, amount, month, run_id,
+                         created_at)
+                    SELECT station_id, elder_id, id, 'grant', amount, %s, run_id,
+                           now()
+                    FROM inserted
                     """,
                     [
                         MONTH,
@@ -242,6 +279,7 @@ def baseline(stations) -> tuple[float, int]:
                         policy.amount_low_cost,
                         policy.expires_on(MONTH),
                         *tiers_params,
+                        MONTH,
                     ],
                 )
                 count = cur.rowcount
@@ -253,10 +291,6 @@ def baseline(stations) -> tuple[float, int]:
 
 
 def issuance(stations):
-    from django.db import connections
-
-    from vouchers.actions import month_issue
-    from vouchers.models import RunTrigger
 
     started = time.perf_counter()
     result = month_issue(month=MONTH, stations=stations, trigger=RunTrigger.COMMAND)
@@ -267,9 +301,6 @@ def issuance(stations):
 
 def check(expected: int) -> list[str]:
     """The issuance wrote exactly the baseline's grants, each with its entry."""
-    from django.db.models import Count, Sum
-
-    from vouchers.models import Cycle, EntryKind, Grant, LedgerEntry
 
     problems = []
     grants = Grant.objects.filter(month=MONTH).aggregate(n=Count("pk"), s=Sum("amount"))

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from carecenter.models import (
     AccessLogEntry,
     District,
+    JobStatus,
     LeadingGroupMember,
     RoleAssignment,
     Station,
@@ -14,8 +15,25 @@ from carecenter.models import (
 
 @admin.register(District)
 class DistrictAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "staff_may_reveal_id_numbers"]
+    list_display = ["code", "name", "staff_may_reveal_id_numbers", "late_record_days"]
     search_fields = ["code", "name"]
+
+
+@admin.register(JobStatus)
+class JobStatusAdmin(admin.ModelAdmin):
+    """The last run of each task, written by the workers; read only."""
+
+    list_display = ["task", "state", "started_at", "finished_at", "runs"]
+    list_filter = ["state"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class LeadingGroupInline(admin.TabularInline):
@@ -28,6 +46,8 @@ class StationAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "district", "kind", "service_phone", "is_active"]
     list_filter = ["district", "kind", "is_active"]
     search_fields = ["code", "name", "address"]
+    # Set by the annual inspection's funding decision only.
+    readonly_fields = ["funding_stopped_from", "funding_restored_from"]
     list_select_related = ["district"]
     inlines = [LeadingGroupInline]
 

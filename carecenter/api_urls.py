@@ -18,7 +18,7 @@ from services.api import (
 )
 from supervision.api import report_figures, report_table
 from volunteers.api import PairingViewSet, TeamViewSet, VisitViewSet, VolunteerViewSet
-from vouchers.api import VoucherGrantViewSet, voucher_balance
+from vouchers.api import VoucherCycleViewSet, VoucherGrantViewSet, voucher_balance
 
 app_name = "api"
 
@@ -37,6 +37,7 @@ router.register("teams", TeamViewSet, basename="team")
 router.register("pairings", PairingViewSet, basename="pairing")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("voucher-grants", VoucherGrantViewSet, basename="voucher-grant")
+router.register("voucher-cycles", VoucherCycleViewSet, basename="voucher-cycle")
 router.register("inspections", InspectionViewSet, basename="inspection")
 
 urlpatterns = [

@@ -16,9 +16,33 @@ class CareCenterConfig(AppConfig):
         from django.contrib.auth import signals
         from django.db.models.signals import pre_save
 
-        from carecenter import queries  # noqa: F401  (registers the home counters)
+        from carecenter import (
+            jobs,
+            queries,  # noqa: F401  (registers the home counters)
+        )
         from carecenter.models import User
         from carecenter.tokens import revoke_on_credentials_change
+
+        jobs.register_job(
+            "carecenter.catch_up",
+            _("Hourly catch-up"),
+            _(
+                "Every hour at minute 30, and whenever beat starts, runs what is due "
+                "and not done: a missing monthly issuance, vouchers past their date, "
+                "stale dashboard figures, a missing annual inspection, a skipped "
+                "reconciliation."
+            ),
+            order=0,
+        )
+        jobs.register_job(
+            "carecenter.purge_access_log",
+            _("Access-log retention"),
+            _(
+                "Every night at 03:30, removes access-log entries older than the "
+                "retention period (ACCESS_LOG_RETENTION_DAYS)."
+            ),
+            order=90,
+        )
 
         signals.user_logged_in.connect(_logged_in, dispatch_uid="carecenter-login")
         signals.user_logged_out.connect(_logged_out, dispatch_uid="carecenter-logout")

@@ -4,6 +4,9 @@ Each app registers counters with ``@home_counter``. A counter takes the stations
 being shown (an already scoped queryset) and returns ``{station_id: number}``
 from one grouped query, so a district of 50 stations costs one query a counter.
 
+Apps register *alerts* for administrators with ``@home_alert`` (a
+reconciliation that disagrees, a job that failed).
+
 Apps also register *notices* with ``@home_notice``: a function that takes the
 stations and returns ``Notice`` rows (for example the annual inspection's
 funding decision), shown above the station's counters to its own users, from
@@ -54,6 +57,30 @@ def home_notice(func):
     if func not in _notice_sources:
         _notice_sources.append(func)
     return func
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something the administrator must look at (not tied to one station)."""
+
+    text: str
+    url: str = ""
+    level: str = "danger"
+
+
+_alert_sources: list[Callable[[], list[Alert]]] = []
+
+
+def home_alert(func):
+    """Register a source of administrator alerts (e.g. the reconciliation's)."""
+    if func not in _alert_sources:
+        _alert_sources.append(func)
+    return func
+
+
+def alerts() -> list[Alert]:
+    """Every registered source's alerts, for the administrator's home page."""
+    return [alert for source in _alert_sources for alert in source()]
 
 
 def notices_for(stations: QuerySet) -> dict[int, list[Notice]]:

@@ -6,7 +6,7 @@ from functools import cached_property
 
 import pghistory
 from django.contrib.auth.models import AbstractUser
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -41,6 +41,16 @@ class District(models.Model):
             "reason (each reveal is logged). Managers always may."
         ),
     )
+    late_record_days = models.PositiveSmallIntegerField(
+        _("days a service may be recorded late"),
+        default=7,
+        db_default=7,
+        validators=[MinValueValidator(0), MaxValueValidator(3650)],
+        help_text=_(
+            "A service dated further back than this is paid only once the station "
+            "manager confirms it."
+        ),
+    )
 
     class Meta:
         ordering = ["code"]
@@ -61,6 +71,18 @@ class StationQuerySet(models.QuerySet):
         from carecenter.scoping import visible_to
 
         return visible_to(user, self)
+
+    def funded_in(self, month):
+        """The stations whose funding the annual inspection has not stopped in
+        ``month`` (``Station.funded_in`` as a filter)."""
+        return self.exclude(funding_stopped_q(month))
+
+
+def funding_stopped_q(month) -> Q:
+    """Stopped in ``month``: from the stop's month on, until it is restored."""
+    return Q(funding_stopped_from__lte=month) & (
+        Q(funding_restored_from__isnull=True) | Q(funding_restored_from__gt=month)
+    )
 
 
 @pghistory.track()
@@ -105,6 +127,16 @@ class Station(models.Model):
         _("public-welfare posts"), default=0
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # The station's funding, as the annual inspection decided it
+    # (``carecenter.actions.station_funding_set``): no vouchers are issued for a
+    # month from ``funding_stopped_from`` up to, not including,
+    # ``funding_restored_from``. Both are first days of months.
+    funding_stopped_from = models.DateField(
+        _("funding stopped from"), null=True, blank=True
+    )
+    funding_restored_from = models.DateField(
+        _("funding restored from"), null=True, blank=True
+    )
 
     objects = StationQuerySet.as_manager()
 
@@ -134,6 +166,17 @@ class Station(models.Model):
         from carecenter.scoping import scope_of
 
         return Q(pk__in=scope_of(user).volunteer_station_ids)
+
+    def funded_in(self, month) -> bool:
+        """PRODUCT.md "Supervision": a stopped station receives no vouchers."""
+        month = month.replace(day=1)
+        stopped = self.funding_stopped_from
+        restored = self.funding_restored_from
+        return not (
+            stopped is not None
+            and stopped <= month
+            and (restored is None or month < restored)
+        )
 
     @property
     def rooms(self) -> list[tuple[str, bool]]:
@@ -376,3 +419,44 @@ class AccessLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class JobState(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class JobStatus(models.Model):
+    """The last run of one Celery task, as its worker saw it (``carecenter.jobs``).
+
+    One row per task name, rewritten at every start and end, so the table stays
+    as small as the list of jobs. The row ``beat`` is the scheduler's heartbeat.
+    """
+
+    task = models.CharField(_("task"), max_length=100, unique=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=JobState.choices, default=JobState.RUNNING
+    )
+    started_at = models.DateTimeField(_("last started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("last finished at"), null=True, blank=True)
+    succeeded_at = models.DateTimeField(_("last succeeded at"), null=True, blank=True)
+    summary = models.JSONField(_("what it did"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    runs = models.PositiveIntegerField(_("runs"), default=0)
+
+    station_field = None  # the system's, not a station's: administrators only
+
+    class Meta:
+        ordering = ["task"]
+        verbose_name = _("job status")
+        verbose_name_plural = _("job statuses")
+
+    def __str__(self) -> str:
+        return self.task
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at and self.finished_at and self.finished_at >= self.started_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

@@ -250,6 +250,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status": each its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "CycleStatusEnum": "vouchers.models.CycleStatus",
+        "VolunteerStatusEnum": "volunteers.models.VolunteerStatus",
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------
@@ -269,13 +274,32 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 60 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
-# Longer than any countdown or ETA used by a task (Redis redelivers unacked
-# messages after this, which with acks_late must not happen to a running task).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 12 * 60 * 60}
+# The longest task (the monthly issuance or the reconciliation of a district of a
+# million elders) takes a few minutes; none may run longer than this.
+CELERY_TASK_TIME_LIMIT = 30 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+# Redis redelivers a message not acknowledged within the visibility timeout. With
+# acks_late a running task is unacknowledged until it ends, so the timeout must
+# outlast the longest task (the hard limit above), but no longer than needed: a
+# worker killed mid-task delays its task by this much at most, and the hourly
+# catch-up (carecenter.jobs) redoes what is due within the hour anyway. No task
+# uses a countdown or an ETA, which Redis would also redeliver after this.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler with a heartbeat and a catch-up at start.
+CELERY_BEAT_SCHEDULER = "carecenter.beat:Scheduler"
+
+# --- Imports (elders/roster.py): what an uploaded file may cost -------------------
+# A file is refused, with a message and before its rows are parsed, past any of
+# these: its rows, its size once unpacked, the time spent reading it. The preview
+# validates every row in the web request, about 1.5 ms a row on the development
+# machine, so 5,000 rows keep it to a few seconds; a larger station imports its
+# roster in several files.
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=5_000)
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+IMPORT_MAX_SECONDS = env.float("IMPORT_MAX_SECONDS", default=15.0)
 
 # API tokens expire this long after they are issued (carecenter.tokens).
 API_TOKEN_LIFETIME = timedelta(hours=env.int("API_TOKEN_HOURS", default=12))

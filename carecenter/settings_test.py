@@ -34,3 +34,5 @@ CSRF_COOKIE_SECURE = False
 CELERY_TASK_ALWAYS_EAGER = True
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Django's PostgreSQL backend with a flush that may empty the voucher ledger.
+DATABASES["default"]["ENGINE"] = "carecenter.testdb"

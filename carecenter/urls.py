@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home_page, name="home"),
     path("stations/", views.StationListView.as_view(), name="station-list"),
     path("stations/<int:pk>/", views.station_detail, name="station-detail"),
+    path("jobs/", views.job_list, name="jobs"),
     path("elders/", include("elders.urls")),
     path("volunteers/", include("volunteers.urls")),
     path("services/", include("services.urls")),

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -8,7 +9,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
 
-from carecenter import audit, home, queries
+from carecenter import audit, home, jobs, queries
+from carecenter.celery import app as celery_app
 from carecenter.scoping import is_station_reader, scope_of
 
 
@@ -28,10 +30,13 @@ def home_page(request):
     rows = [(station, counts.get(station.pk, {})) for station in stations]
     # Notices are for the station's own users; the overview keeps to the counters.
     notices = {} if overview else home.notices_for(stations)
+    administrator = request.user.is_administrator
     return render(
         request,
         "carecenter/home.html",
         {
+            "alerts": home.alerts() if administrator else [],
+            "job_rows": queries.job_rows() if administrator else [],
             "rows": rows,
             "notices": {
                 station.pk: notices.get(station.pk, []) for station in stations
@@ -68,23 +73,49 @@ def station_detail(request, pk: int):
 
 @never_cache
 def healthz(request):
-    """200 when the database answers and the broker (if one is configured) too."""
-    status = {"database": "ok", "broker": "eager"}
+    """200 when the database answers and the broker (if one is configured) too.
+
+    Also says when beat last showed signs of life (``beat``: ``ok``, ``late`` when
+    its heartbeat is older than five minutes, ``never``; ``last_beat``). A late
+    beat does not make the answer 503: the site still serves, but a monitor
+    should alert on it, since no schedule runs without beat.
+    """
+    status = {"database": "ok", "broker": "eager", "beat": "never", "last_beat": None}
     healthy = True
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        beat = jobs.beat_state()
+        status["beat"] = beat.status
+        status["last_beat"] = beat.last.isoformat() if beat.last else None
     except Exception as exc:
         status["database"] = f"error: {exc.__class__.__name__}"
         healthy = False
     if settings.CELERY_BROKER_URL:
-        from carecenter.celery import app
-
         try:
-            with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
+            with celery_app.connection_for_write(
+                url=settings.CELERY_BROKER_URL
+            ) as conn:
                 conn.ensure_connection(max_retries=1, timeout=2)
             status["broker"] = "ok"
         except Exception as exc:
             status["broker"] = f"error: {exc.__class__.__name__}"
             healthy = False
     return JsonResponse(status, status=200 if healthy else 503)
+
+
+@login_required
+def job_list(request):
+    """The scheduled jobs: what each does, its schedule, its last run (admins)."""
+    if not request.user.is_administrator:
+        raise PermissionDenied
+    return render(
+        request,
+        "carecenter/jobs.html",
+        {
+            "rows": queries.job_rows(),
+            "beat": jobs.beat_state(),
+            "alerts": home.alerts(),
+            "broker": bool(settings.CELERY_BROKER_URL),
+        },
+    )

@@ -25,16 +25,23 @@ import csv
 import datetime
 import io
 import re
+import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
+from xml.etree import ElementTree
 
+from defusedxml import DefusedXmlException
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook as TemplateWorkbook
 from openpyxl import load_workbook
+from openpyxl import xml as openpyxl_xml
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
@@ -478,10 +485,178 @@ class ParsedRoster(NamedTuple):
     problems: Problems
 
 
+# --- Bounds: what an upload may cost before a single row is believed ---------------
+#
+# A roster is small: a station has at most a few thousand elders. A file is
+# refused, with a message and before its rows are parsed, when it unpacks to more
+# than ``IMPORT_MAX_BYTES`` (a zip bomb: the sizes a workbook declares are checked
+# first, and Python's zip reader never inflates an entry past its declared size),
+# when it holds more than ``IMPORT_MAX_ROWS`` rows, or when reading it takes more
+# than ``IMPORT_MAX_SECONDS``. Its XML is parsed by defusedxml (openpyxl uses it
+# when it is installed; checked below), which refuses entity declarations and
+# external references: no billion laughs, no XXE.
+
+#: Rows read at most, blank ones included, for every row of the limit: a sheet
+#: formatted down to row 1,048,576 is refused instead of read for minutes.
+RAW_ROWS_PER_ROW = 5
+#: Entries at most in a workbook (a real one has a dozen or two).
+MAX_ZIP_ENTRIES = 1000
+
+
+def _limits() -> tuple[int, int, float]:
+    return (
+        settings.IMPORT_MAX_ROWS,
+        settings.IMPORT_MAX_BYTES,
+        settings.IMPORT_MAX_SECONDS,
+    )
+
+
+def _refuse(message: str) -> RosterErrors:
+    return RosterErrors([(FILE_ROW, [message])])
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:,.1f}"
+
+
+def _check_size(size: int, *, unpacked: bool) -> None:
+    _max_rows, max_bytes, _seconds = _limits()
+    if size <= max_bytes:
+        return
+    if unpacked:
+        raise _refuse(
+            _(
+                "The workbook unpacks to %(size)s MB, more than the %(limit)s MB a "
+                "roster may hold. Split the roster into several files."
+            )
+            % {"size": _megabytes(size), "limit": _megabytes(max_bytes)}
+        )
+    raise _refuse(
+        _(
+            "The file is %(size)s MB, more than the %(limit)s MB a roster may hold. "
+            "Split the roster into several files."
+        )
+        % {"size": _megabytes(size), "limit": _megabytes(max_bytes)}
+    )
+
+
+def check_file_size(size: int) -> None:
+    """Refuse a file larger than a roster may be, before it is read."""
+    _check_size(size, unpacked=False)
+
+
+def _unreadable_workbook() -> RosterErrors:
+    return _refuse(
+        _(
+            "The file cannot be read as an Excel workbook. Save it as “Excel "
+            "workbook (.xlsx)” or “CSV UTF-8” and try again."
+        )
+    )
+
+
+def _refused_xml() -> RosterErrors:
+    return _refuse(
+        _(
+            "The workbook holds XML entity declarations or external references, "
+            "which are refused because they can be used to attack the server. Open "
+            "it in Excel or WPS and save it again as “Excel workbook (.xlsx)”."
+        )
+    )
+
+
+#: What a damaged or hostile workbook raises while it is opened or read.
+_BROKEN = (
+    zipfile.BadZipFile,
+    InvalidFileException,
+    ElementTree.ParseError,
+    KeyError,
+    OSError,
+    EOFError,
+    zlib.error,
+    ValueError,
+    TypeError,
+    IndexError,
+    AttributeError,
+)
+
+
+_DECLARATION = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?(/?)>")
+_NOT_UTF8 = (b"\xff\xfe", b"\xfe\xff", b"\x00")
+
+
+def _check_workbook(content: bytes) -> None:
+    """Before openpyxl sees the workbook: the sizes it declares (nothing is
+    inflated past them), then every XML part, for declarations (a DTD, entities)
+    and, in the worksheets, for the number of rows. All in C-speed scans of at
+    most ``IMPORT_MAX_BYTES``."""
+    if not openpyxl_xml.DEFUSEDXML:
+        raise ImproperlyConfigured(
+            "openpyxl must parse with defusedxml: install it and leave "
+            "OPENPYXL_DEFUSEDXML unset."
+        )
+    max_rows, _bytes, _seconds = _limits()
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            entries = archive.infolist()
+            if len(entries) > MAX_ZIP_ENTRIES:
+                raise _unreadable_workbook()
+            _check_size(sum(entry.file_size for entry in entries), unpacked=True)
+            for entry in entries:
+                if not entry.filename.endswith((".xml", ".rels", ".vml")):
+                    continue
+                data = archive.read(entry)  # at most its declared size
+                if data.startswith(_NOT_UTF8):
+                    raise _unreadable_workbook()
+                if _DECLARATION.search(data):
+                    raise _refused_xml()
+                if entry.filename.startswith("xl/worksheets/"):
+                    rows = _ROW.findall(data)
+                    filled = sum(1 for closing in rows if not closing)
+                    if filled > max_rows + 1 or len(rows) > max_rows * RAW_ROWS_PER_ROW:
+                        raise _too_many_rows(max_rows)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
+        raise _unreadable_workbook() from None
+
+
+def _too_many_rows(max_rows: int) -> RosterErrors:
+    return _refuse(
+        _(
+            "The file has more than %(limit)s rows. Split the roster into files of "
+            "at most %(limit)s elders each, and delete the empty rows below the "
+            "roster."
+        )
+        % {"limit": f"{max_rows:,}"}
+    )
+
+
+def _bounded(rows: Iterable[tuple]) -> Iterator[tuple[int, tuple]]:
+    """Number the rows; refuse the file past the row limit or the time limit."""
+    max_rows, _bytes, max_seconds = _limits()
+    deadline = time.monotonic() + max_seconds
+    filled = 0
+    for number, values in enumerate(rows, start=1):
+        if not _is_empty(values):
+            filled += 1
+        if filled > max_rows + 1 or number > max_rows * RAW_ROWS_PER_ROW:
+            raise _too_many_rows(max_rows)
+        if number % 500 == 0 and time.monotonic() > deadline:
+            raise _refuse(
+                _(
+                    "The file takes too long to read. Save it again as “Excel "
+                    "workbook (.xlsx)” or “CSV UTF-8”, or split it into smaller files."
+                )
+            )
+        yield number, values
+
+
 def _numbered_rows(content: bytes, filename: str) -> Iterator[tuple[int, tuple]]:
-    """``(row number as the spreadsheet shows it, cell values)``."""
+    """``(row number as the spreadsheet shows it, cell values)``, within bounds."""
     name = filename.lower()
+    if not name.endswith((".csv", ".xlsx")):
+        raise _refuse(_("Upload an Excel workbook (.xlsx) or a CSV file (.csv)."))
     if name.endswith(".csv"):
+        _check_size(len(content), unpacked=False)
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -489,41 +664,32 @@ def _numbered_rows(content: bytes, filename: str) -> Iterator[tuple[int, tuple]]
             try:
                 text = content.decode("gb18030")
             except UnicodeDecodeError:
-                raise RosterErrors(
-                    [(FILE_ROW, [_("The CSV file is neither UTF-8 nor GBK text.")])]
+                raise _refuse(
+                    _("The CSV file is neither UTF-8 nor GBK text.")
                 ) from None
         try:
-            records = [tuple(row) for row in csv.reader(io.StringIO(text, newline=""))]
+            reader = csv.reader(io.StringIO(text, newline=""))
+            yield from _bounded(tuple(row) for row in reader)
         except csv.Error:
-            raise RosterErrors(
-                [(FILE_ROW, [_("The CSV file is damaged: it cannot be read.")])]
-            ) from None
-        yield from enumerate(records, start=1)
+            raise _refuse(_("The CSV file is damaged: it cannot be read.")) from None
         return
-    if not name.endswith(".xlsx"):
-        raise RosterErrors(
-            [(FILE_ROW, [_("Upload an Excel workbook (.xlsx) or a CSV file (.csv).")])]
-        )
+    _check_workbook(content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        raise RosterErrors(
-            [
-                (
-                    FILE_ROW,
-                    [
-                        _(
-                            "The file cannot be read as an Excel workbook. Save it "
-                            "as “Excel workbook (.xlsx)” or “CSV UTF-8” and try again."
-                        )
-                    ],
-                )
-            ]
-        ) from None
+    except DefusedXmlException:
+        raise _refused_xml() from None
+    except _BROKEN:
+        raise _unreadable_workbook() from None
     try:
         # The first sheet holds the roster (the template's second one explains it).
         sheet = workbook.worksheets[0]
-        yield from enumerate(sheet.iter_rows(values_only=True), start=1)
+        yield from _bounded(sheet.iter_rows(values_only=True))
+    except DefusedXmlException:
+        raise _refused_xml() from None
+    except RosterErrors:
+        raise
+    except _BROKEN:
+        raise _unreadable_workbook() from None
     finally:
         workbook.close()
 

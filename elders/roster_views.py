@@ -51,14 +51,15 @@ class RosterUploadForm(forms.Form):
     )
     file = forms.FileField(
         label=gettext_lazy("Roster file"),
-        help_text=gettext_lazy(
-            "An Excel workbook (.xlsx) or a CSV file, at most 5 MB."
-        ),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(EXTENSIONS)}),
     )
 
     def __init__(self, *args, stations, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "An Excel workbook (.xlsx) or a CSV file, at most 5 MB and %(rows)s "
+            "elders; split a larger roster into several files."
+        ) % {"rows": f"{settings.IMPORT_MAX_ROWS:,}"}
         self.fields["station"].queryset = stations
         only = list(stations[:2])
         self.only_station = only[0] if len(only) == 1 else None

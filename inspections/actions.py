@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from carecenter.actions import station_funding_set
 from carecenter.audit import audit_context, register_reasons
 from carecenter.models import Station, User
 from carecenter.scoping import require_supervise, require_write
@@ -419,7 +420,7 @@ def inspection_decide(
     and while a finding is still within its deadline without an answer. Stop needs
     a reason; recover an amount above zero and a reason; changing a decision
     needs a reason too. Stopped funding takes effect from the first month that
-    begins after the decision (``inspections.funding``).
+    begins after the decision (``carecenter.actions.station_funding_set``).
     """
     require_supervise(actor, inspection.station)
     inspection = _lock(inspection)
@@ -474,6 +475,14 @@ def inspection_decide(
         user=actor, reason=f"inspections.decided.{decision}", note=reason or "—"
     ):
         record.save()
+        # The station's funding state, which the voucher issuance reads.
+        station_funding_set(
+            actor=actor,
+            station=inspection.station,
+            funded=decision != FundingDecision.STOP,
+            decided_at=now,
+            reason=reason,
+        )
         inspection.save(
             update_fields=[
                 "decision",

@@ -10,8 +10,8 @@
   ``FindingAnswer``: what the station did, with evidence, and the supervisor's
   re-check of it.
 * ``Decision``: every funding decision ever taken, append-only. The inspection
-  carries the current one; ``inspections.funding`` reads the history, so that a
-  month issued again later gets the answer it got the first time.
+  carries the current one, and each decision sets the station's funding state
+  (``carecenter.actions.station_funding_set``), which the voucher issuance reads.
 
 Writes live in ``inspections.actions``, reads in ``inspections.queries``.
 """

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carecenter.audit import audit_context, register_reasons
-from carecenter.models import Station, User
-from carecenter.scoping import require_write, scope_of, visible_to
+from carecenter.models import District, Station, User
+from carecenter.scoping import can_write, require_write, scope_of, visible_to
 from elders.models import Elder, Status
 from services import payment
 from services.models import (
@@ -43,6 +43,7 @@ register_reasons(
         "services.provider_saved": gettext_lazy("provider saved"),
         "services.return_visit": gettext_lazy("return visit"),
         "services.service_recorded": gettext_lazy("service recorded"),
+        "services.late_service_confirmed": gettext_lazy("late service confirmed"),
         "services.record_cancelled": gettext_lazy("service cancelled: %(note)s"),
     }
 )
@@ -300,6 +301,8 @@ def service_record_create(
             ]
     if price is None:
         price = agreed.price if agreed is not None else service_type.default_price
+    if price is not None and quantity is not None:
+        errors.update(payment.amount_errors(price, quantity))
     record = ServiceRecord(
         station=station,
         elder=elder,
@@ -340,11 +343,54 @@ def service_record_create(
         )
     if errors:
         raise ValidationError(errors)
-    record.voucher_paid, record.self_paid = Decimal("0"), payment.record_amount(record)
+    record.needs_confirmation = recorded_late(station, delivered_at)
+    if record.needs_confirmation and can_write(actor, station, manager=True):
+        # The manager recording it is the one who would confirm it.
+        record.confirmed_by, record.confirmed_at = actor, timezone.now()
     with audit_context(user=actor, reason="services.service_recorded"):
-        record.save()
-        if payment.pay(record, actor=actor)[0] > 0:
-            record.save(update_fields=["voucher_paid", "self_paid"])
+        if record.awaits_confirmation:
+            # Nothing is paid until the manager confirms it.
+            record.voucher_paid = record.self_paid = Decimal("0")
+            record.save()
+        else:
+            record.voucher_paid = Decimal("0")
+            record.self_paid = payment.record_amount(record)
+            record.save()
+            if payment.pay(record, actor=actor)[0] > 0:
+                record.save(update_fields=["voucher_paid", "self_paid"])
+    return record
+
+
+def recorded_late(station: Station, delivered_at: datetime.datetime) -> bool:
+    """PRODUCT.md "Vouchers", no back-dated money: a service dated more than the
+    district's ``late_record_days`` before today needs the manager's confirmation."""
+    days = (
+        District.objects.filter(stations=station)
+        .values_list("late_record_days", flat=True)
+        .get()
+    )
+    delivered_on = timezone.localtime(delivered_at).date()
+    return (timezone.localdate() - delivered_on).days > days
+
+
+@transaction.atomic
+def service_record_confirm(*, actor: User, record: ServiceRecord) -> ServiceRecord:
+    """The station manager confirms a service recorded late; it is paid now, from
+    the vouchers that were valid on its delivery date, the rest by the elder."""
+    require_write(actor, record.station, manager=True)
+    record = ServiceRecord.objects.select_for_update().get(pk=record.pk)
+    if record.cancelled_at is not None:
+        raise ValidationError(_("This record is cancelled."))
+    if not record.awaits_confirmation:
+        raise ValidationError(_("This record does not await confirmation."))
+    record.confirmed_by, record.confirmed_at = actor, timezone.now()
+    with audit_context(user=actor, reason="services.late_service_confirmed"):
+        record.voucher_paid = Decimal("0")
+        record.self_paid = payment.record_amount(record)
+        payment.pay(record, actor=actor)
+        record.save(
+            update_fields=["confirmed_by", "confirmed_at", "voucher_paid", "self_paid"]
+        )
     return record
 
 

@@ -333,6 +333,9 @@ class ServiceRecordSerializer(serializers.ModelSerializer):
     price = serializers.DecimalField(
         max_digits=8, decimal_places=2, required=False, allow_null=True, min_value=0
     )
+    awaiting_confirmation = serializers.BooleanField(
+        source="awaits_confirmation", read_only=True
+    )
 
     class Meta:
         model = ServiceRecord
@@ -354,6 +357,9 @@ class ServiceRecordSerializer(serializers.ModelSerializer):
             "has_feedback",
             "cancelled_at",
             "cancel_reason",
+            "needs_confirmation",
+            "awaiting_confirmation",
+            "confirmed_at",
         ]
         read_only_fields = [
             "voucher_paid",
@@ -361,6 +367,8 @@ class ServiceRecordSerializer(serializers.ModelSerializer):
             "has_feedback",
             "cancelled_at",
             "cancel_reason",
+            "needs_confirmation",
+            "confirmed_at",
         ]
 
 
@@ -443,6 +451,20 @@ class ServiceRecordViewSet(
             actions.service_record_cancel(
                 actor=request.user, record=record, reason=body.validated_data["reason"]
             )
+        return Response(
+            ServiceRecordSerializer(
+                self.get_queryset().get(pk=record.pk),
+                context=self.get_serializer_context(),
+            ).data
+        )
+
+    @extend_schema(request=None, responses=ServiceRecordSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        """The station manager confirms a service recorded late; it is paid now."""
+        record = self.get_object()
+        with action_errors():
+            actions.service_record_confirm(actor=request.user, record=record)
         return Response(
             ServiceRecordSerializer(
                 self.get_queryset().get(pk=record.pk),

@@ -12,7 +12,7 @@ from carecenter.models import Role, User
 from carecenter.scoping import visible_to, writable_stations
 from elders.forms import DateInput, ElderPicker
 from elders.models import Elder, Status
-from services import queries
+from services import payment, queries
 from services.actions import AGREEMENT_FIELDS, FEEDBACK_FIELDS, PROVIDER_FIELDS
 from services.models import (
     DeliveredBy,
@@ -207,7 +207,14 @@ class ServiceRecordForm(forms.Form):
     staff = forms.ModelChoiceField(
         queryset=None, required=False, label=_("Staff member")
     )
-    delivered_at = forms.DateTimeField(label=_("Delivered at"), widget=DateTimeInput())
+    delivered_at = forms.DateTimeField(
+        label=_("Delivered at"),
+        widget=DateTimeInput(),
+        help_text=_(
+            "A service recorded long after it was delivered (beyond the district's "
+            "limit, a week by default) is paid once the station manager confirms it."
+        ),
+    )
     duration_minutes = forms.IntegerField(
         label=_("Duration (minutes)"), min_value=1, max_value=24 * 60, initial=60
     )
@@ -278,6 +285,12 @@ class ServiceRecordForm(forms.Form):
         chosen = data.get("delivered_by")
         if chosen and not data.get(chosen):
             self.add_error(chosen, _("Choose who delivered the service."))
+        if data.get("price") is not None and data.get("quantity") is not None:
+            for field, messages in payment.amount_errors(
+                data["price"], data["quantity"]
+            ).items():
+                for message in messages:
+                    self.add_error(field, message)
         return data
 
     def action_kwargs(self) -> dict:
@@ -384,6 +397,7 @@ class RecordFilterForm(forms.Form):
             ("", _("All")),
             ("delivered", _("Delivered")),
             ("no_feedback", _("Lacking feedback")),
+            ("to_confirm", _("Awaiting the manager's confirmation")),
             ("cancelled", _("Cancelled")),
         ],
     )

@@ -7,6 +7,8 @@ filled after every service and the staff's return visits (回访).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pghistory
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
@@ -378,6 +380,21 @@ class ServiceRecord(StationScoped):
         verbose_name=_("cancelled by"),
     )
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    # A service dated further back than the district allows (``District.
+    # late_record_days``) waits for the station manager: it is paid, from the
+    # vouchers valid on its delivery date, only once confirmed.
+    needs_confirmation = models.BooleanField(
+        _("needs the manager's confirmation"), default=False, db_default=False
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
 
     class Meta:
         ordering = ["-delivered_at", "-pk"]
@@ -416,6 +433,11 @@ class ServiceRecord(StationScoped):
                 condition=Q(voucher_paid__gte=0) & Q(self_paid__gte=0),
             ),
             models.CheckConstraint(
+                name="service_record_confirmed_when_needed",
+                condition=Q(needs_confirmation=True)
+                | Q(confirmed_at__isnull=True, confirmed_by__isnull=True),
+            ),
+            models.CheckConstraint(
                 name="service_record_cancel_has_reason",
                 condition=Q(cancelled_at__isnull=True) | ~Q(cancel_reason=""),
                 violation_error_message=_("Cancelling a record needs a reason."),
@@ -424,6 +446,15 @@ class ServiceRecord(StationScoped):
         indexes = [
             models.Index(fields=["station", "-delivered_at", "-id"]),
             models.Index(fields=["elder", "-delivered_at"]),
+            models.Index(
+                fields=["station", "delivered_at", "id"],
+                name="service_record_to_confirm",
+                condition=Q(
+                    needs_confirmation=True,
+                    confirmed_at__isnull=True,
+                    cancelled_at__isnull=True,
+                ),
+            ),
             models.Index(
                 fields=["station", "delivered_at", "id"],
                 name="service_record_no_feedback",
@@ -440,11 +471,22 @@ class ServiceRecord(StationScoped):
 
     @property
     def amount(self):
+        if self.awaits_confirmation:  # nothing paid yet: what it will cost
+            return (self.price * self.quantity).quantize(Decimal("0.01"))
         return self.voucher_paid + self.self_paid
 
     @property
     def is_cancelled(self) -> bool:
         return self.cancelled_at is not None
+
+    @property
+    def awaits_confirmation(self) -> bool:
+        """Recorded late and not yet confirmed by the manager (nor cancelled)."""
+        return (
+            self.needs_confirmation
+            and self.confirmed_at is None
+            and self.cancelled_at is None
+        )
 
     @property
     def delivered_by(self) -> str:

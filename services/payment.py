@@ -3,15 +3,33 @@ vouchers valid on the service day first, oldest expiry first; the rest by the el
 
 ``record_amount`` is the one place a record's amount is computed; ``pay`` and
 ``refund`` are the only ways a record touches the voucher ledger.
+
+The services app sits below the vouchers app (STYLE.md §13) and never imports it:
+it announces a payment or a refund with a signal, inside the record's transaction,
+and the vouchers app's receivers (``vouchers.receivers``) draw on the ledger and
+answer with the amount they covered. Without a receiver the elder pays it all.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+#: The largest amount a record can hold (its ``numeric(10, 2)`` money columns).
+MAX_AMOUNT = Decimal("99999999.99")
+
+#: Sent with ``record``, ``amount``, ``on`` (the local delivery date) and
+#: ``actor`` inside the record's transaction; a receiver spends what it can of
+#: ``amount`` and returns how much.
+payment_requested = Signal()
+#: Sent with ``record`` and ``actor`` when a record is cancelled; a receiver gives
+#: back what it spent and returns how much.
+refund_requested = Signal()
 
 
 def record_amount(record) -> Decimal:
@@ -21,6 +39,27 @@ def record_amount(record) -> Decimal:
     )
 
 
+def amount_errors(price, quantity) -> dict[str, list]:
+    """Price × quantity must fit the record's money columns; one message if not."""
+    try:
+        amount = (Decimal(price) * Decimal(quantity)).quantize(
+            CENT, rounding=ROUND_HALF_UP
+        )
+    except (ArithmeticError, TypeError, ValueError):
+        return {}  # the fields' own validation says what is wrong
+    if amount > MAX_AMOUNT:
+        return {
+            "quantity": [
+                _(
+                    "Unit price × quantity is ¥%(amount)s, more than one service "
+                    "record can hold (¥%(max)s). Check the price and the quantity."
+                )
+                % {"amount": f"{amount:,}", "max": f"{MAX_AMOUNT:,}"}
+            ]
+        }
+    return {}
+
+
 def pay(record, *, actor=None) -> tuple[Decimal, Decimal]:
     """Pay a saved ``record`` inside the caller's transaction.
 
@@ -28,25 +67,20 @@ def pay(record, *, actor=None) -> tuple[Decimal, Decimal]:
     Concurrent records of one elder wait for each other's voucher rows, so
     together they never spend more than the elder has.
     """
-    from vouchers import ledger
-
     amount = record_amount(record)
-    voucher = ledger.redeem(
-        elder_id=record.elder_id,
+    answers = payment_requested.send(
+        sender=type(record),
+        record=record,
         amount=amount,
         on=timezone.localtime(record.delivered_at).date(),
-        service_record_id=record.pk,
-        actor_id=actor.pk if actor is not None else None,
+        actor=actor,
     )
+    voucher = sum((paid for _receiver, paid in answers), ZERO)
     record.voucher_paid, record.self_paid = voucher, amount - voucher
     return record.voucher_paid, record.self_paid
 
 
 def refund(record, *, actor=None) -> Decimal:
     """Give a cancelled record's vouchers back to the elder; return the amount."""
-    from vouchers import ledger
-
-    return ledger.reverse(
-        service_record_id=record.pk,
-        actor_id=actor.pk if actor is not None else None,
-    )
+    answers = refund_requested.send(sender=type(record), record=record, actor=actor)
+    return sum((back for _receiver, back in answers), ZERO)

@@ -14,7 +14,7 @@ from carecenter.home import count_by_station, home_counter
 from carecenter.models import Station
 from carecenter.scoping import get_visible_or_404, report_stations, visible_to
 from elders.eligibility import annotate_tier
-from elders.models import Elder, Status
+from elders.models import Elder, Status, Tier
 from services.models import (
     AgreementPrice,
     AgreementStatus,
@@ -25,6 +25,7 @@ from services.models import (
     ServiceRecord,
     ServiceType,
 )
+from volunteers.models import Pairing
 
 #: Agreements ending within this many days are flagged on the station's home page.
 EXPIRY_WARNING_DAYS = 30
@@ -118,6 +119,8 @@ def record_list(
         queryset = queryset.filter(has_feedback=False, cancelled_at__isnull=True)
     elif state == "delivered":
         queryset = queryset.filter(cancelled_at__isnull=True)
+    elif state == "to_confirm":
+        queryset = queryset.filter(AWAITING_CONFIRMATION)
     if q.strip():
         queryset = queryset.filter(elder__name__contains=q.strip())
     return _records(queryset).order_by("-delivered_at", "-pk")
@@ -126,7 +129,12 @@ def record_list(
 def record_detail(*, user, pk: int) -> ServiceRecord:
     queryset = _records(
         ServiceRecord.objects.select_related(
-            "agreement", "recorded_by", "cancelled_by", "feedback__recorded_by"
+            "agreement",
+            "recorded_by",
+            "cancelled_by",
+            "confirmed_by",
+            "station__district",
+            "feedback__recorded_by",
         )
     ).prefetch_related(
         Prefetch(
@@ -261,9 +269,6 @@ def notice_stations(*, user) -> QuerySet[Station]:
 def public_notice(*, user, station_pk: int) -> PublicNotice:
     """The station's paired service objects with masked names (PRODUCT.md "Public
     notice"): their services, service hours and charging method (the tier)."""
-    from elders.models import Tier
-    from volunteers.models import Pairing
-
     station = get_visible_or_404(user, notice_stations(user=user), pk=station_pk)
     on = timezone.localdate()
     pairings = list(
@@ -325,6 +330,31 @@ def agreements_expiring_counts(stations: QuerySet) -> dict[int, int]:
             ends_on__gte=today,
             ends_on__lte=today + datetime.timedelta(days=EXPIRY_WARNING_DAYS),
         )
+    )
+
+
+#: Recorded late and waiting for the manager (index ``service_record_to_confirm``).
+AWAITING_CONFIRMATION = Q(
+    needs_confirmation=True, confirmed_at__isnull=True, cancelled_at__isnull=True
+)
+
+
+def records_to_confirm(*, user) -> QuerySet[ServiceRecord]:
+    """Services recorded late that wait for the manager, oldest first."""
+    return _records(
+        visible_to(user, ServiceRecord.objects.filter(AWAITING_CONFIRMATION))
+    ).order_by("delivered_at", "pk")
+
+
+@home_counter(
+    "records_to_confirm",
+    _("Late services to confirm"),
+    url_name="services:records-to-confirm",
+    warn=True,
+)
+def records_to_confirm_counts(stations: QuerySet) -> dict[int, int]:
+    return count_by_station(
+        ServiceRecord.objects.filter(AWAITING_CONFIRMATION, station__in=stations)
     )
 
 

@@ -9,6 +9,8 @@ urlpatterns = [
     path("records/new/", views.record_create, name="record-create"),
     path("records/<int:pk>/", views.record_detail, name="record-detail"),
     path("records/<int:pk>/cancel/", views.record_cancel, name="record-cancel"),
+    path("records/<int:pk>/confirm/", views.record_confirm, name="record-confirm"),
+    path("records/to-confirm/", views.records_to_confirm, name="records-to-confirm"),
     path("records/<int:pk>/feedback/", views.feedback_add, name="feedback-add"),
     path(
         "records/<int:pk>/return-visit/",

@@ -88,10 +88,21 @@ def record_create(request):
         except ValidationError as exc:
             add_action_errors(form, exc)
         else:
-            messages.success(
-                request,
-                _("The service was recorded. Now fill in its feedback form."),
-            )
+            if record.awaits_confirmation:
+                messages.warning(
+                    request,
+                    _(
+                        "The service was recorded, but it was delivered more than "
+                        "%(days)d days ago: the station manager must confirm it "
+                        "before it is paid. Now fill in its feedback form."
+                    )
+                    % {"days": record.station.district.late_record_days},
+                )
+            else:
+                messages.success(
+                    request,
+                    _("The service was recorded. Now fill in its feedback form."),
+                )
             return redirect(record)
     return render(request, "services/record_form.html", {"form": form})
 
@@ -107,9 +118,60 @@ def record_detail(request, pk: int):
             "record": record,
             "feedback": getattr(record, "feedback", None),
             "can_write": writable,
+            "can_confirm": record.awaits_confirmation
+            and can_write(request.user, record.station, manager=True),
             "cancel_form": CancelForm() if writable else None,
         },
     )
+
+
+@require_POST
+@station_reader_required
+def record_confirm(request, pk: int):
+    record = queries.record_detail(user=request.user, pk=pk)
+    require_write(request.user, record.station, manager=True)  # 403 to staff
+    try:
+        record = actions.service_record_confirm(actor=request.user, record=record)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _(
+                "Confirmed: ¥%(vouchers)s paid by vouchers valid on the day of the "
+                "service, ¥%(own)s by the elder."
+            )
+            % {"vouchers": record.voucher_paid, "own": record.self_paid},
+        )
+    if request.POST.get("next") == "list":
+        return redirect("services:records-to-confirm")
+    return redirect(record)
+
+
+@station_reader_required
+def records_to_confirm(request):
+    """Services recorded late, waiting for the manager (oldest first)."""
+    records = queries.records_to_confirm(user=request.user)
+    context = page_context(request, records, size=PAGE_SIZE)
+    context.update(
+        {
+            "records": context["page_obj"].object_list,
+            "multi_station": _multi_station(request.user),
+            "managed": set(
+                writable_stations(request.user, manager=True).values_list(
+                    "pk", flat=True
+                )
+            ),
+            "late_days": sorted(
+                set(
+                    report_stations(request.user).values_list(
+                        "district__late_record_days", flat=True
+                    )
+                )
+            ),
+        }
+    )
+    return render(request, "services/records_to_confirm.html", context)
 
 
 @require_POST

@@ -159,10 +159,11 @@ def figures_refresh_recent(*, trigger: str = RefreshTrigger.SCHEDULE) -> Refresh
         marks = _take_marks(cursor)
         station_ids = _all_station_ids()
         written = deleted = 0
-        for family in FLOW_FAMILIES:
+        # A district without stations yet has nothing to count.
+        for family in FLOW_FAMILIES if station_ids else ():
             w, d = replace_family(cursor, family, station_ids, first, last)
             written, deleted = written + w, deleted + d
-        for family in SNAPSHOT_FAMILIES:
+        for family in SNAPSHOT_FAMILIES if station_ids else ():
             w, d = replace_family(cursor, family, station_ids, last, last)
             written, deleted = written + w, deleted + d
         folded, w, d = _fold_in(cursor, marks, skip=(first, last))

@@ -54,6 +54,9 @@ register_reasons(
         "vouchers.voucher_cycle_approved": gettext_lazy("voucher cycle approved"),
         "vouchers.voucher_expiry": gettext_lazy("voucher expiry"),
         "vouchers.voucher_issuance": gettext_lazy("voucher issuance"),
+        "vouchers.voucher_issuance_of_ended_month": gettext_lazy(
+            "voucher issuance of an ended month: %(note)s"
+        ),
     }
 )
 
@@ -100,28 +103,41 @@ def month_issue(
     stations=None,
     actor: User | None = None,
     trigger: str = RunTrigger.SCHEDULE,
+    reason: str = "",
 ) -> IssueResult:
     """Issue ``month``'s vouchers for ``stations`` (default: every active station).
 
-    A station whose funding the annual inspection stopped before the month began
-    gets nothing: no cycle, no run (``inspections.funding``).
-    """
-    # Imported here: the inspections app reads the vouchers app's models.
-    from inspections.funding import stations_without_funding
+    The engine of every issuance. It does not judge the month: the doors that
+    take a month from a person (``cycle_issue``, the command, the API, the task
+    with an explicit month) check it with ``issue_month_check`` first.
 
+    A station whose funding the annual inspection stopped for the month gets
+    nothing: no cycle, no run (``Station.funded_in``, set by the inspection's
+    decision).
+    """
     month = month.replace(day=1)
     if stations is None:
         stations = Station.objects.filter(is_active=True)
     stations = sorted(stations, key=lambda s: s.pk)
     result = IssueResult(month=month)
-    stopped = stations_without_funding(month, [s.pk for s in stations])
-    result.stopped = [s for s in stations if s.pk in stopped]
-    stations = [s for s in stations if s.pk not in stopped]
+    funded = set(
+        Station.objects.filter(pk__in=[s.pk for s in stations])
+        .funded_in(month)
+        .values_list("pk", flat=True)
+    )
+    result.stopped = [s for s in stations if s.pk not in funded]
+    stations = [s for s in stations if s.pk in funded]
     if not stations:
         return result
     with (
         transaction.atomic(),
-        audit_context(user=actor, reason="vouchers.voucher_issuance"),
+        audit_context(
+            user=actor,
+            reason="vouchers.voucher_issuance_of_ended_month"
+            if reason
+            else "vouchers.voucher_issuance",
+            **({"note": reason} if reason else {}),
+        ),
     ):
         _lock(month, stations)
         policies = policies_for({s.district_id for s in stations}, month)
@@ -135,6 +151,7 @@ def month_issue(
                     trigger=trigger,
                     started_by=actor,
                     started_at=now,
+                    reason=reason,
                 )
                 for s in stations
             ]
@@ -177,15 +194,80 @@ def month_issue(
     return result
 
 
+def issue_month_check(
+    *,
+    month: datetime.date,
+    actor: User | None,
+    reason: str = "",
+    today: datetime.date | None = None,
+) -> str:
+    """No back-dated money: the one rule of which months may be issued.
+
+    The current month and the next may be issued by anyone who may issue. An
+    earlier month only by an administrator, with a written reason (kept on the
+    run and in the audit trail). Later months not at all. Returns the reason to
+    record ("" for the current and the next month); raises ``ValidationError``.
+    """
+    today = today or timezone.localdate()
+    month = month.replace(day=1)
+    this_month = today.replace(day=1)
+    if month > add_months(this_month, 1):
+        raise ValidationError(
+            _(
+                "Vouchers can be issued for this month and the next only; "
+                "%(month)s is too far ahead."
+            )
+            % {"month": f"{month:%Y-%m}"}
+        )
+    if month >= this_month:
+        return ""
+    if actor is None or not actor.is_administrator:
+        raise ValidationError(
+            _(
+                "%(month)s has ended: vouchers are issued for this month and the "
+                "next only. An administrator can issue an ended month, with a "
+                "reason."
+            )
+            % {"month": f"{month:%Y-%m}"}
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            _("Say why vouchers are issued for %(month)s, a month that has ended.")
+            % {"month": f"{month:%Y-%m}"}
+        )
+    return reason
+
+
 def cycle_issue(
-    *, actor: User | None, station: Station, month: datetime.date, trigger: str
+    *,
+    actor: User | None,
+    station: Station,
+    month: datetime.date,
+    trigger: str,
+    reason: str = "",
 ) -> IssueResult:
-    """Issue one station's month by hand (a manager, or the command line)."""
+    """Issue one station's month by hand (a manager, an administrator, the API).
+
+    Only this month and the next, or an ended month by an administrator with a
+    reason (``issue_month_check``).
+    """
     if actor is not None:
         require_write(actor, station, manager=True)
+    reason = issue_month_check(month=month, actor=actor, reason=reason)
     if not station.is_active:
         raise ValidationError(_("This station is closed and receives no vouchers."))
-    result = month_issue(month=month, stations=[station], actor=actor, trigger=trigger)
+    result = month_issue(
+        month=month, stations=[station], actor=actor, trigger=trigger, reason=reason
+    )
+    if reason:
+        log.warning(
+            "back-dated voucher issuance %s for station %s by user=%s: %s",
+            f"{month:%Y-%m}",
+            station.code,
+            actor.pk if actor else None,
+            reason,
+        )
     if result.stopped:
         raise ValidationError(
             _(

@@ -10,6 +10,7 @@ from vouchers.models import (
     Grant,
     IssuanceRun,
     LedgerEntry,
+    ReconciliationRun,
     StationBudget,
     VoucherPolicy,
 )
@@ -60,3 +61,9 @@ class GrantAdmin(ReadOnlyAdmin):
 class LedgerEntryAdmin(ReadOnlyAdmin):
     list_display = ["elder", "kind", "amount", "month", "created_at"]
     list_filter = ["kind", "month"]
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "station", "disagreement_count"]
+    list_select_related = ["station"]

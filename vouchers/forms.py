@@ -42,30 +42,41 @@ class MonthField(forms.CharField):
 
 
 class IssueForm(forms.Form):
-    """A manager issues one month for one of their stations by hand."""
+    """A manager issues this month or the next for one of their stations by hand;
+    an administrator may also issue an ended month, with a reason. Which months
+    may be issued is the action's rule (``actions.issue_month_check``)."""
 
     station = forms.ModelChoiceField(
         label=gettext_lazy("Station"), queryset=Station.objects.none()
     )
-    month = MonthField(label=gettext_lazy("Month"))
+    month = MonthField(
+        label=gettext_lazy("Month"),
+        help_text=gettext_lazy("This month or the next."),
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for an ended month"),
+        required=False,
+        max_length=500,
+        help_text=gettext_lazy(
+            "Administrators only: why vouchers are issued for a month that has "
+            "ended. Kept with the run."
+        ),
+    )
 
-    def __init__(self, *args, stations, **kwargs):
+    def __init__(self, *args, stations, may_backdate: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["station"].queryset = stations
         if stations.count() == 1:
             self.fields["station"].initial = stations.get().pk
             self.fields["station"].widget = forms.HiddenInput()
         self.fields["month"].initial = timezone.localdate().replace(day=1)
+        if not may_backdate:
+            del self.fields["reason"]
 
     def clean_month(self):
         month = self.cleaned_data["month"]
         if month is None:
             raise forms.ValidationError(_("Choose a month."))
-        this_month = timezone.localdate().replace(day=1)
-        if month > this_month:
-            raise forms.ValidationError(
-                _("Vouchers of a future month cannot be issued yet.")
-            )
         return month
 
 

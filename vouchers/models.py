@@ -6,8 +6,13 @@ Money rules kept by the database itself, not only by code:
 * a grant for one elder and month exists at most once (``grant_once_per_month``);
 * a grant's ``remaining`` stays between 0 and its amount, so nothing is spent twice
   and no balance goes negative;
-* ledger rows are append-only: a trigger refuses UPDATE and DELETE, corrections
-  are reversal entries;
+* ledger rows are append-only: plain PostgreSQL triggers (migration
+  ``0003_ledger_kept_by_the_database``) refuse UPDATE, DELETE and TRUNCATE whatever
+  the session has set (they are ``ENABLE ALWAYS``, so not even
+  ``session_replication_role`` turns them off); corrections are reversal entries;
+* a grant's ``remaining`` and ``amount`` agree with its ledger entries: a deferred
+  constraint trigger checks every grant written in a transaction at its commit,
+  so a bare ``UPDATE … SET remaining`` without its entry fails;
 * an entry's sign follows its kind, and a redemption is reversed at most once.
 
 The writes live in ``vouchers.ledger`` (entries) and ``vouchers.actions``
@@ -20,7 +25,6 @@ import datetime
 from decimal import Decimal
 
 import pghistory
-import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -227,6 +231,7 @@ class Cycle(StationScoped):
 
 class RunTrigger(models.TextChoices):
     SCHEDULE = "schedule", _("Monthly schedule")
+    CATCH_UP = "catch_up", _("Hourly catch-up")
     COMMAND = "command", _("Command line")
     WEB = "web", _("By hand on the web")
     DEMO = "demo", _("Demo data")
@@ -251,6 +256,13 @@ class IssuanceRun(StationScoped):
     )
     started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    reason = models.TextField(
+        _("reason"),
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Why an administrator issued a month that had already ended."),
+    )
     grants_created = models.PositiveIntegerField(_("grants created"), default=0)
     amount_created = models.DecimalField(
         _("amount issued"), max_digits=14, decimal_places=2, default=0
@@ -349,12 +361,6 @@ class EntryKind(models.TextChoices):
     REVERSAL = "reversal", _("Reversal")
 
 
-@pgtrigger.register(
-    pgtrigger.Protect(
-        name="ledger_append_only",
-        operation=pgtrigger.Update | pgtrigger.Delete,
-    )
-)
 class LedgerEntry(StationScoped):
     """One movement of an elder's vouchers. Never changed, never deleted."""
 
@@ -453,3 +459,45 @@ class LedgerEntry(StationScoped):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} · {self.elder}"
+
+
+class ReconciliationRun(models.Model):
+    """One run of the reconciliation (``vouchers.reconcile``) and what it found."""
+
+    station = models.ForeignKey(
+        "carecenter.Station",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("station"),
+        help_text=_("Empty: every station."),
+    )
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    checked = models.JSONField(_("rows checked"), default=dict)
+    disagreement_count = models.PositiveIntegerField(_("disagreements"), default=0)
+    disagreements = models.JSONField(
+        _("disagreements found"),
+        default=list,
+        help_text=_("The first 200, each with its check, station, subject and detail."),
+    )
+
+    station_field = "station"
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("reconciliation run")
+        verbose_name_plural = _("reconciliation runs")
+        indexes = [models.Index(fields=["-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} · {self.disagreement_count}"
+
+    @property
+    def ok(self) -> bool:
+        return self.disagreement_count == 0
+
+    @property
+    def seconds(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()

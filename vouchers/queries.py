@@ -10,9 +10,12 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from carecenter.home import count_by_station, home_counter
+from carecenter.home import Alert, count_by_station, home_alert, home_counter
 from carecenter.scoping import get_visible_or_404, report_stations, visible_to
 from elders.models import Elder
 from services.models import Provider, ServiceRecord
@@ -26,6 +29,7 @@ from vouchers.models import (
     Grant,
     IssuanceRun,
     LedgerEntry,
+    ReconciliationRun,
     StationBudget,
     add_months,
 )
@@ -333,3 +337,31 @@ def provider_statement(*, user, provider_pk: int, month: datetime.date) -> State
         .order_by("delivered_at", "pk")
     )
     return Statement(provider=provider, month=month, records=records)
+
+
+# --- Reconciliation (administrators) --------------------------------------------------
+
+
+def reconciliation_runs(*, limit: int = 30) -> list[ReconciliationRun]:
+    return list(ReconciliationRun.objects.select_related("station")[:limit])
+
+
+@home_alert
+def reconciliation_alert() -> list[Alert]:
+    """The latest reconciliation of every station, when it found a disagreement."""
+    latest = ReconciliationRun.objects.filter(station__isnull=True).first()
+    if latest is None or latest.ok:
+        return []
+    return [
+        Alert(
+            gettext(
+                "The voucher reconciliation of %(at)s found %(n)d disagreements "
+                "between the money tables. See which, and tell the station."
+            )
+            % {
+                "at": timezone.localtime(latest.started_at).strftime("%Y-%m-%d %H:%M"),
+                "n": latest.disagreement_count,
+            },
+            reverse("vouchers:reconciliation"),
+        )
+    ]

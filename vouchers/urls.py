@@ -11,6 +11,7 @@ urlpatterns = [
     path("cycles/<int:pk>/approve/", views.cycle_approve, name="approve"),
     path("elders/<int:pk>/", views.elder_vouchers, name="elder"),
     path("report/", views.report, name="report"),
+    path("reconciliation/", views.reconciliation, name="reconciliation"),
     path("statements/", views.statements, name="statements"),
     path("statements/<int:provider_pk>/", views.statement, name="statement"),
     path(

@@ -5,6 +5,7 @@ the provider statements. Reads go through ``vouchers.queries``, writes through
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -48,7 +49,11 @@ def cycle_list(request):
         {
             "filters": filters,
             "cycles": context["page_obj"].object_list,
-            "issue_form": IssueForm(stations=managed) if managed.exists() else None,
+            "issue_form": IssueForm(
+                stations=managed, may_backdate=request.user.is_administrator
+            )
+            if managed.exists()
+            else None,
         }
     )
     return render(request, "vouchers/cycle_list.html", context)
@@ -58,7 +63,9 @@ def cycle_list(request):
 @require_POST
 def cycle_issue(request):
     form = IssueForm(
-        request.POST, stations=writable_stations(request.user, manager=True)
+        request.POST,
+        stations=writable_stations(request.user, manager=True),
+        may_backdate=request.user.is_administrator,
     )
     if not form.is_valid():
         for errors in form.errors.values():
@@ -71,6 +78,7 @@ def cycle_issue(request):
             station=form.cleaned_data["station"],
             month=form.cleaned_data["month"],
             trigger=RunTrigger.WEB,
+            reason=form.cleaned_data.get("reason", ""),
         )
     except ValidationError as exc:
         for message in exc.messages:
@@ -208,4 +216,17 @@ def statement_export(request, provider_pk: int):
         filename=f"statement-{found.provider.pk}-{found.month:%Y-%m}.xlsx",
         what="vouchers:statement",
         station=found.provider.station_id,
+    )
+
+
+@login_required
+def reconciliation(request):
+    """The reconciliation runs and what the latest found (administrators)."""
+    if not request.user.is_administrator:
+        raise PermissionDenied
+    runs = queries.reconciliation_runs()
+    return render(
+        request,
+        "vouchers/reconciliation.html",
+        {"runs": runs, "latest": runs[0] if runs else None},
     )

@@ -18,6 +18,10 @@ class DistrictFactory(DjangoModelFactory):
 
     code = factory.Sequence(lambda n: f"D{n:03d}")
     name = factory.Sequence(lambda n: f"区 {n}")
+    # The suites record services of months long gone (their vouchers are of
+    # 2026-09); the late-record rule's own tests set the policy they test
+    # (services/tests/test_late_records.py). Production's default is 7 days.
+    late_record_days = 3650
 
 
 class StationFactory(DjangoModelFactory):

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
-from inspections.funding import stations_without_funding
+from carecenter.models import Station
+from carecenter.months import add_months
 from inspections.tests.conftest import confirm, decide
 from vouchers import actions as voucher_actions
 from vouchers.models import Cycle, Grant, IssuanceRun, RunTrigger
@@ -20,6 +21,12 @@ pytestmark = pytest.mark.django_db
 FEB = datetime.date(2026, 2, 1)
 MAR = datetime.date(2026, 3, 1)
 APR = datetime.date(2026, 4, 1)
+
+
+def stations_without_funding(month: datetime.date) -> set[int]:
+    """The stations the issuance leaves out in ``month`` (their funding state)."""
+    funded = Station.objects.funded_in(month).values_list("pk", flat=True)
+    return set(Station.objects.exclude(pk__in=funded).values_list("pk", flat=True))
 
 
 def at(*args) -> datetime.datetime:
@@ -101,26 +108,50 @@ def test_the_latest_decision_wins_across_years(cast, elders):
     assert stations_without_funding(MAR) == set()
 
 
-def test_the_issue_vouchers_command_skips_and_says_so(
-    cast, stopped_in_february, capsys
-):
-    call_command("issue_vouchers", month="2026-03")
+@pytest.fixture
+def stopped_today(cast, inspected, elders):
+    """Station A's funding stopped today: from next month on."""
+    inspection = confirm(inspected["A"], cast.supervisor)
+    decide(inspection, cast.supervisor, "stop", "经费挪用")
+    return add_months(timezone.localdate().replace(day=1), 1)
+
+
+def test_the_issue_vouchers_command_skips_and_says_so(cast, stopped_today, capsys):
+    month = f"{stopped_today:%Y-%m}"
+    call_command("issue_vouchers", month=month)
     out = capsys.readouterr().out
-    assert "A 2026-03: funding stopped by the annual inspection" in out
-    assert "B 2026-03: 1 new grants" in out
+    assert f"A {month}: funding stopped by the annual inspection" in out
+    assert f"B {month}: 1 new grants" in out
     assert not Grant.objects.filter(station=cast.a).exists()
-    call_command("issue_vouchers", month="2026-03", station="A")
+    call_command("issue_vouchers", month=month, station="A")
     assert "to 0 stations" in capsys.readouterr().out
 
 
-def test_a_manager_issuing_by_hand_is_told_why(cast, stopped_in_february):
+def test_a_manager_issuing_by_hand_is_told_why(cast, stopped_today):
     with pytest.raises(ValidationError, match="stopped"):
         voucher_actions.cycle_issue(
-            actor=cast.manager_a, station=cast.a, month=MAR, trigger=RunTrigger.WEB
+            actor=cast.manager_a,
+            station=cast.a,
+            month=stopped_today,
+            trigger=RunTrigger.WEB,
         )
-    assert not Cycle.objects.filter(station=cast.a, month=MAR).exists()
+    assert not Cycle.objects.filter(station=cast.a, month=stopped_today).exists()
+    # This month, under way when the decision was taken, is still issued.
+    this_month = add_months(stopped_today, -1)
+    voucher_actions.cycle_issue(
+        actor=cast.manager_a, station=cast.a, month=this_month, trigger=RunTrigger.WEB
+    )
+    assert Grant.objects.filter(station=cast.a, month=this_month).count() == 1
+
+
+def test_the_station_s_funding_state_follows_the_decision(cast, stopped_today):
+    cast.a.refresh_from_db()
+    assert cast.a.funding_stopped_from == stopped_today
+    assert cast.a.funding_restored_from is None
+    assert not cast.a.funded_in(stopped_today)
+    assert cast.a.funded_in(add_months(stopped_today, -1))
 
 
 def test_it_is_one_query(cast, stopped_in_february, django_assert_num_queries):
     with django_assert_num_queries(1):
-        stations_without_funding(MAR)
+        list(Station.objects.funded_in(MAR))

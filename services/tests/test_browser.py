@@ -145,3 +145,78 @@ def test_the_service_pages_fit_a_phone(
         page.goto(f"{live_server.url}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
         page.screenshot(path=os.path.join(screenshot_dir, name), full_page=True)
+
+
+def test_a_late_service_waits_for_the_manager_who_confirms_it(
+    page, live_server, cast, screenshot_dir, sign_in
+):
+    import datetime
+
+    from vouchers import actions as voucher_actions
+    from vouchers.models import RunTrigger
+
+    for district in (cast.d1, cast.d2):
+        district.late_record_days = 7
+        district.save()
+    ElderFactory(station=cast.a, name="陈秀英", categories=["three_no"])
+    delivered = timezone.localtime() - datetime.timedelta(days=10)
+    voucher_actions.month_issue(
+        month=delivered.date().replace(day=1),
+        stations=[cast.a],
+        trigger=RunTrigger.SCHEDULE,
+    )
+
+    sign_in("staff_a")
+    page.goto(f"{live_server.url}/services/records/new/")
+    page.fill("[data-picker-query]", "秀英")
+    page.locator("[data-pick-label=陈秀英]").click()
+    page.select_option("#id_service_type", str(service_type("chat").pk))
+    page.check("input[name=delivered_by][value=staff]")
+    page.fill("#id_delivered_at", delivered.strftime("%Y-%m-%dT10:00"))
+    page.fill("#id_duration_minutes", "40")
+    page.fill("#id_price", "45")
+    page.locator("form.service-record-form button[type=submit]").click()
+    page.locator(".late-record").wait_for()
+    assert "尚未结算" in page.locator(".late-record").inner_text()
+    assert page.locator(".late-record button").count() == 0  # staff cannot confirm
+    page.screenshot(
+        path=os.path.join(screenshot_dir, "service-late-record-staff-zh.png"),
+        full_page=True,
+    )
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(f"{live_server.url}/services/records/to-confirm/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(
+        path=os.path.join(screenshot_dir, "services-to-confirm-phone-zh.png"),
+        full_page=True,
+    )
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.context.clear_cookies()  # signed out
+    sign_in("manager_a")
+    page.goto(f"{live_server.url}/services/records/to-confirm/")
+    assert page.locator("table.records-to-confirm tbody tr").count() == 1
+    page.screenshot(
+        path=os.path.join(screenshot_dir, "services-to-confirm-manager-zh.png"),
+        full_page=True,
+    )
+    page.get_by_role("button", name="English").click()
+    page.get_by_role("heading", name="Late services to confirm").wait_for()
+    page.screenshot(
+        path=os.path.join(screenshot_dir, "services-to-confirm-manager-en.png"),
+        full_page=True,
+    )
+    page.locator("table.records-to-confirm a").first.click()
+    page.locator(".late-record").wait_for()
+    page.screenshot(
+        path=os.path.join(screenshot_dir, "service-late-record-manager-en.png"),
+        full_page=True,
+    )
+    page.get_by_role("button", name="Confirm and pay").click()
+    page.locator(".alert-success").wait_for()
+    assert "¥45.00 paid by vouchers" in page.locator(".alert-success").inner_text()
+    assert page.locator(".late-record").count() == 0
+    page.screenshot(
+        path=os.path.join(screenshot_dir, "service-late-record-confirmed-en.png"),
+        full_page=True,
+    )

@@ -5,7 +5,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, InternalError, connection, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -137,6 +138,10 @@ def test_a_redemption_is_reversed_at_most_once_by_the_database(cast):
         "reverses": redemption,
     }
     LedgerEntry.objects.create(**row)
+    # The entry moves its grant too, or the commit would be refused.
+    Grant.objects.filter(pk=redemption.grant_id).update(
+        remaining=F("remaining") + Decimal("10.00")
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         LedgerEntry.objects.create(**row)
 
@@ -169,20 +174,6 @@ def test_a_reversal_after_expiry_expires_again_at_the_next_run(cast):
     assert actions.vouchers_expire(datetime.date(2026, 10, 2)) == 1
     assert ledger.balance(elder.pk) == 0
     assert_books_balance(elder)
-
-
-def test_ledger_rows_cannot_be_changed_or_deleted(cast):
-    free_elder(cast.a)
-    issue(stations=[cast.a])
-    entry = LedgerEntry.objects.get()
-    with pytest.raises(InternalError), transaction.atomic():
-        LedgerEntry.objects.filter(pk=entry.pk).update(amount=Decimal("1000.00"))
-    with pytest.raises(InternalError), transaction.atomic():
-        entry.delete()
-    with pytest.raises(InternalError), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM vouchers_ledgerentry")
-    assert LedgerEntry.objects.get().amount == Decimal("300.00")
 
 
 def test_a_month_is_granted_once_by_the_database(cast):

@@ -16,7 +16,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from carecenter.models import Role, Station, User
-from elders.roster import FILE_ROW, RosterErrors, roster_import
+from elders.roster import FILE_ROW, RosterErrors, check_file_size, roster_import
 
 
 class Command(BaseCommand):
@@ -47,6 +47,8 @@ class Command(BaseCommand):
             )
         user = self._actor(actor)
         try:
+            # Refused before it is read into memory (the roster's size limit).
+            check_file_size(path.stat().st_size)
             rows = roster_import(
                 actor=user,
                 station=target,
