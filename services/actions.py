@@ -301,6 +301,9 @@ def service_record_create(
             ]
     if price is None:
         price = agreed.price if agreed is not None else service_type.default_price
+    # Per-hour services bill their duration: a quantity left at 1 for two hours
+    # would bill half of them.
+    quantity = payment.billed_quantity(service_type, duration_minutes, quantity)
     if price is not None and quantity is not None:
         errors.update(payment.amount_errors(price, quantity))
     record = ServiceRecord(

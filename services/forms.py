@@ -224,6 +224,9 @@ class ServiceRecordForm(forms.Form):
         max_digits=6,
         decimal_places=2,
         initial=1,
+        help_text=_(
+            "For a service priced per hour the quantity is the duration in hours."
+        ),
         widget=forms.NumberInput(attrs={"step": "0.5", "inputmode": "decimal"}),
     )
     price = forms.DecimalField(

@@ -18,6 +18,8 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from services.models import Unit
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 #: The largest amount a record can hold (its ``numeric(10, 2)`` money columns).
@@ -37,6 +39,18 @@ def record_amount(record) -> Decimal:
     return (Decimal(record.price) * Decimal(record.quantity)).quantize(
         CENT, rounding=ROUND_HALF_UP
     )
+
+
+def billed_quantity(service_type, duration_minutes, quantity) -> Decimal | None:
+    """The quantity billed: a service priced per hour bills its duration in hours
+    (to the cent of an hour), whatever quantity was typed; others bill the
+    quantity given (visits, meals)."""
+    from_hours = service_type is not None and service_type.unit == Unit.HOUR
+    if from_hours:
+        if duration_minutes is None or duration_minutes < 1:
+            return quantity
+        return (Decimal(duration_minutes) / 60).quantize(CENT, rounding=ROUND_HALF_UP)
+    return quantity
 
 
 def amount_errors(price, quantity) -> dict[str, list]:

@@ -15,6 +15,8 @@ from carecenter.models import Station
 from carecenter.scoping import get_visible_or_404, report_stations, visible_to
 from elders.eligibility import annotate_tier
 from elders.models import Elder, Status, Tier
+from services import payment
+from services.actions import agreement_in_force
 from services.models import (
     AgreementPrice,
     AgreementStatus,
@@ -24,6 +26,7 @@ from services.models import (
     ServiceAgreement,
     ServiceRecord,
     ServiceType,
+    Unit,
 )
 from volunteers.models import Pairing
 
@@ -385,4 +388,68 @@ def month_totals(*, user, month: datetime.date) -> dict:
         minutes=Sum("duration_minutes"),
         self_paid=Sum("self_paid"),
         voucher_paid=Sum("voucher_paid"),
+    )
+
+
+# --- The bill of a service being recorded ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Bill:
+    quantity: Decimal
+    unit: str
+    price: Decimal | None
+    amount: Decimal | None
+    agreed: bool
+    from_duration: bool
+
+
+def bill_preview(*, form) -> Bill | None:
+    """What the record form would bill, before it is saved: the same quantity
+    rule (``payment.billed_quantity``) and price (agreed, else catalogue) as
+    ``actions.service_record_create``. ``form`` is a bound, scoped record form;
+    only its valid fields are read."""
+    data = {
+        name: form.cleaned_data.get(name)
+        for name in form.fields
+        if name in getattr(form, "cleaned_data", {})
+    }
+    service_type = data.get("service_type")
+    if service_type is None:
+        return None
+    quantity = payment.billed_quantity(
+        service_type, data.get("duration_minutes"), data.get("quantity")
+    )
+    if quantity is None:
+        return None
+    price, agreed = data.get("price"), False
+    provider, delivered_at = data.get("provider"), data.get("delivered_at")
+    if price is None and data.get("delivered_by") == "provider" and provider:
+        found = (
+            agreement_in_force(
+                station_id=provider.station_id,
+                provider_id=provider.pk,
+                service_type_id=service_type.pk,
+                day=timezone.localtime(delivered_at).date(),
+            )
+            if delivered_at
+            else None
+        )
+        if found is not None:
+            price, agreed = found.price, True
+    if price is None:
+        price = service_type.default_price
+    amount = None
+    if price is not None and not payment.amount_errors(price, quantity):
+        amount = (Decimal(price) * quantity).quantize(
+            payment.CENT, rounding=payment.ROUND_HALF_UP
+        )
+    return Bill(
+        quantity=quantity,
+        unit=service_type.get_unit_display(),
+        price=price,
+        amount=amount,
+        agreed=agreed,
+        from_duration=quantity != data.get("quantity")
+        or service_type.unit == Unit.HOUR,
     )

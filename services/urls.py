@@ -7,6 +7,7 @@ app_name = "services"
 urlpatterns = [
     path("", views.record_list, name="records"),
     path("records/new/", views.record_create, name="record-create"),
+    path("records/bill/", views.record_bill, name="record-bill"),
     path("records/<int:pk>/", views.record_detail, name="record-detail"),
     path("records/<int:pk>/cancel/", views.record_cancel, name="record-cancel"),
     path("records/<int:pk>/confirm/", views.record_confirm, name="record-confirm"),

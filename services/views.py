@@ -108,6 +108,18 @@ def record_create(request):
 
 
 @station_reader_required
+def record_bill(request):
+    """The bill of the service being typed into the record form (htmx), computed
+    as saving it would: the quantity from the duration for per-hour services."""
+    require_some_writable_station(request.user)
+    form = ServiceRecordForm(request.GET, user=request.user)
+    form.is_valid()
+    return render(
+        request, "services/_bill.html", {"bill": queries.bill_preview(form=form)}
+    )
+
+
+@station_reader_required
 def record_detail(request, pk: int):
     record = queries.record_detail(user=request.user, pk=pk)
     writable = can_write(request.user, record.station)

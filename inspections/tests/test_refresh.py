@@ -87,7 +87,7 @@ class TestFigures:
             service_actions.service_record_create(
                 actor=cast.staff_a,
                 elder=elder,
-                service_type=service_type("chat"),
+                service_type=service_type("errands"),
                 delivered_at=local(2025, 3, day, 9),
                 duration_minutes=30,
                 price=Decimal("40.00"),

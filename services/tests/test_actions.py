@@ -41,7 +41,7 @@ def record(cast, **overrides):
     kwargs = {
         "actor": cast.staff_a,
         "elder": overrides.pop("elder", None) or ElderFactory(station=cast.a),
-        "service_type": service_type("chat"),
+        "service_type": service_type("errands"),
         "delivered_at": an_hour_ago(),
         "duration_minutes": 60,
         "staff": cast.staff_a,
@@ -63,10 +63,10 @@ class TestServiceRecord:
     def test_staff_record_a_service_at_the_catalogue_price(self, cast):
         saved = record(cast, quantity=Decimal("1.5"))
         assert saved.station == cast.a
-        assert saved.price == Decimal("25.00")
+        assert saved.price == Decimal("20.00")
         assert (saved.voucher_paid, saved.self_paid) == (
             Decimal("0.00"),
-            Decimal("37.50"),
+            Decimal("30.00"),
         )
         entry = history_of(saved)[0]
         assert entry.user == cast.staff_a and entry.label == "insert"
@@ -80,8 +80,9 @@ class TestServiceRecord:
             service_type=service_type("cleaning"),
             staff=None,
             provider=agreement.provider,
-            quantity=Decimal("2"),
+            duration_minutes=120,  # per hour: the quantity follows
         )
+        assert saved.quantity == Decimal("2.00")
         assert saved.price == Decimal("33.00")
         assert saved.agreement == agreement
         assert saved.self_paid == Decimal("66.00")
@@ -122,7 +123,7 @@ class TestServiceRecord:
         provider = ProviderFactory(station=cast.a)
         AgreementFactory(provider=provider, prices={"meal": "10.00"})
         with pytest.raises(ValidationError) as exc:
-            record(cast, staff=None, provider=provider)  # chat is not covered
+            record(cast, staff=None, provider=provider)  # errands are not covered
         assert "service_type" in exc.value.message_dict
 
     def test_an_expired_or_terminated_agreement_does_not_cover(self, cast):
@@ -130,12 +131,12 @@ class TestServiceRecord:
         provider = ProviderFactory(station=cast.a)
         AgreementFactory(
             provider=provider,
-            prices={"chat": "20.00"},
+            prices={"errands": "20.00"},
             starts_on=today - datetime.timedelta(days=90),
             ends_on=today - datetime.timedelta(days=10),
         )
         AgreementFactory(
-            provider=provider, prices={"chat": "20.00"}, status="terminated"
+            provider=provider, prices={"errands": "20.00"}, status="terminated"
         )
         with pytest.raises(ValidationError):
             record(cast, staff=None, provider=provider)
@@ -150,7 +151,7 @@ class TestServiceRecord:
 
     def test_a_provider_of_another_station_is_refused(self, cast):
         provider = ProviderFactory(station=cast.b)
-        AgreementFactory(provider=provider, prices={"chat": "20.00"})
+        AgreementFactory(provider=provider, prices={"errands": "20.00"})
         with pytest.raises(ValidationError) as exc:
             record(cast, staff=None, provider=provider)
         assert "provider" in exc.value.message_dict

@@ -52,7 +52,7 @@ def record(cast, elder, *, days, actor=None, price="100.00", hour=10, **fields):
     return actions.service_record_create(
         actor=actor or cast.staff_a,
         elder=elder,
-        service_type=service_type("chat"),
+        service_type=service_type("errands"),
         delivered_at=days_ago(days, hour),
         duration_minutes=30,
         price=Decimal(price),
@@ -136,7 +136,7 @@ def test_staff_are_told_and_the_manager_sees_what_to_confirm(client, cast, elder
     client.force_login(cast.staff_a)
     form = {
         "elder": elder.pk,
-        "service_type": service_type("chat").pk,
+        "service_type": service_type("errands").pk,
         "delivered_by": "staff",
         "staff": cast.staff_a.pk,
         "delivered_at": timezone.localtime(days_ago(10)).strftime("%Y-%m-%dT%H:%M"),
@@ -214,7 +214,7 @@ def api(user) -> APIClient:
 def test_the_api_says_a_record_waits_and_the_manager_confirms_it(cast, elder):
     body = {
         "elder": elder.pk,
-        "service_type": "chat",
+        "service_type": "errands",
         "staff": cast.staff_a.pk,
         "delivered_at": days_ago(10).isoformat(),
         "duration_minutes": 30,
@@ -250,7 +250,7 @@ def test_an_amount_too_large_is_a_form_error(client, cast, elder):
         reverse("services:record-create"),
         {
             "elder": elder.pk,
-            "service_type": service_type("chat").pk,
+            "service_type": service_type("errands").pk,
             "delivered_by": "staff",
             "staff": cast.staff_a.pk,
             "delivered_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
@@ -280,7 +280,7 @@ def test_the_api_answers_400_for_an_amount_too_large(
         "/api/v1/service-records/",
         {
             "elder": elder.pk,
-            "service_type": "chat",
+            "service_type": "errands",
             "staff": cast.staff_a.pk,
             "delivered_at": timezone.now().isoformat(),
             "duration_minutes": 30,

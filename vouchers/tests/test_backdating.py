@@ -277,7 +277,7 @@ def test_a_service_dated_before_its_grants_validity_pays_nothing_from_them(
     record = service_actions.service_record_create(
         actor=cast.manager_a,
         elder=elder,
-        service_type=service_type("chat"),
+        service_type=service_type("errands"),
         delivered_at=timezone.make_aware(
             datetime.datetime.combine(last_month.replace(day=15), datetime.time(10))
         ),

@@ -139,7 +139,7 @@ def test_twenty_threads_never_overspend_one_balance(cast):
         return service_actions.service_record_create(
             actor=cast.staff_a,
             elder=elder,
-            service_type=service_type("chat"),
+            service_type=service_type("errands"),
             delivered_at=timezone.make_aware(datetime.datetime(2026, 9, 10, 8, i)),
             duration_minutes=10,
             price=Decimal("20.00"),
@@ -167,7 +167,7 @@ def test_twenty_threads_redeeming_directly_against_one_balance(cast):
         ServiceRecord.objects.create(
             station=cast.a,
             elder=elder,
-            service_type=service_type("chat"),
+            service_type=service_type("errands"),
             staff=cast.staff_a,
             delivered_at=timezone.make_aware(datetime.datetime(2026, 9, 10, 9, i)),
             duration_minutes=10,

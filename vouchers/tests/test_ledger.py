@@ -35,7 +35,7 @@ def record(cast, elder, amount, day=10, hour=10):
     return service_actions.service_record_create(
         actor=cast.staff_a,
         elder=elder,
-        service_type=service_type("chat"),
+        service_type=service_type("errands"),
         delivered_at=at(day, hour),
         duration_minutes=30,
         price=Decimal(amount),
@@ -246,7 +246,7 @@ def _play(cast, ops, validity):
                 service_actions.service_record_create(
                     actor=cast.staff_a,
                     elder=elder,
-                    service_type=service_type("chat"),
+                    service_type=service_type("errands"),
                     delivered_at=delivered,
                     duration_minutes=10,
                     price=Decimal(amount),
