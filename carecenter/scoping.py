@@ -144,12 +144,21 @@ def get_visible_or_404(user, queryset, **lookup):
 
 
 def can_write(user, station: Station, *, manager: bool = False) -> bool:
+    return can_write_station(user, station.pk, manager=manager)
+
+
+def can_write_station(user, station_id: int | None, *, manager: bool = False) -> bool:
+    """``can_write`` by the station's id; ``None``: may ``user`` write any station?
+    From the user's cached scope, no query (templates ask it per row)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
     scope = scope_of(user)
     if scope.everything:
         return True
-    if station.pk in scope.manager_station_ids:
-        return True
-    return not manager and station.pk in scope.staff_station_ids
+    writable = scope.manager_station_ids
+    if not manager:
+        writable = writable | scope.staff_station_ids
+    return bool(writable) if station_id is None else station_id in writable
 
 
 def require_write(user, station: Station, *, manager: bool = False) -> None:
