@@ -694,6 +694,17 @@ def _numbered_rows(content: bytes, filename: str) -> Iterator[tuple[int, tuple]]
         workbook.close()
 
 
+#: What starts the first cell of the template's example rows: such a row is an
+#: example, shown to explain the columns, and never imported (a template uploaded
+#: unchanged must not register a fictional elder).
+EXAMPLE_MARK = "【示例 example】"
+
+
+def _is_example(values) -> bool:
+    first = next((_text(v) for v in values if _text(v) != ""), "")
+    return first.startswith(EXAMPLE_MARK) or first.startswith("【示例")
+
+
 def _is_empty(values: Iterable) -> bool:
     return all(_text(v) == "" for v in values)
 
@@ -739,7 +750,7 @@ def parse_roster(file, filename: str) -> ParsedRoster:
     header_number = 1
     headerless_with_values = False
     for number, values in _numbered_rows(content, filename):
-        if _is_empty(values):
+        if _is_empty(values) or (columns is not None and _is_example(values)):
             continue
         if columns is None:
             header_number = number
@@ -828,7 +839,11 @@ def template_workbook() -> bytes:
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEFEA")
     sheet.append([column.header for column in COLUMNS])
-    sheet.append([column.example for column in COLUMNS])
+    example = [column.example for column in COLUMNS]
+    example[0] = f"{EXAMPLE_MARK}{example[0]}"
+    sheet.append(example)
+    for cell in sheet[2]:
+        cell.font = Font(italic=True, color="6C757D")
     last_row = 1000
     for index, column in enumerate(COLUMNS, start=1):
         letter = get_column_letter(index)
@@ -884,9 +899,11 @@ def template_workbook() -> bytes:
         [
             "第一张工作表的第一行是表头，每位老人一行；空行会被跳过。"
             "任何一行有错误时不会导入任何数据，并列出所有有错误的行。"
+            "以「【示例」开头的行是示例，不会导入，可以保留或删除。"
             " (The first sheet holds the roster: one header row, then one elder per "
             "row; empty rows are skipped. If any row is wrong, nothing is imported "
-            "and every bad row is listed.)"
+            "and every bad row is listed. Rows starting with 【示例 example】 are "
+            "examples: they are never imported.)"
         ]
     )
     for letter, width in zip("ABCD", (26, 14, 60, 60), strict=True):

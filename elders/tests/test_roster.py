@@ -21,6 +21,7 @@ from elders.id_numbers import make_id_number, mask
 from elders.models import Elder
 from elders.roster import (
     COLUMNS,
+    EXAMPLE_MARK,
     RosterErrors,
     column_for,
     parse_roster,
@@ -506,7 +507,7 @@ def test_it_sends_anonymous_users_to_sign_in(client_en, cast):
 # --- The template ---------------------------------------------------------------------
 
 
-def test_it_serves_a_template_whose_example_row_imports(client_en, cast):
+def test_it_serves_a_template_whose_example_row_never_imports(client_en, cast):
     client_en.force_login(cast.staff_a)
     response = client_en.get(reverse("elders:import-template"))
     assert response.status_code == 200
@@ -515,20 +516,47 @@ def test_it_serves_a_template_whose_example_row_imports(client_en, cast):
     workbook = load_workbook(io.BytesIO(response.content))
     roster, notes = workbook.worksheets
     assert [c.value for c in roster[1]] == [column.header for column in COLUMNS]
+    assert roster["A2"].value.startswith(EXAMPLE_MARK)  # marked as an example
     assert roster["D3"].number_format == "@"
     assert notes.max_row > len(COLUMNS)
+    # Uploaded unchanged: nothing to import, no fictional elder.
+    with pytest.raises(RosterErrors) as refused:
+        roster_import(
+            actor=cast.staff_a,
+            station=cast.a,
+            file=response.content,
+            filename="t.xlsx",
+        )
+    assert "only a header" in str(refused.value.problems)
+    assert not Elder.objects.exists()
+
+
+def test_the_example_row_is_a_valid_row_once_its_mark_is_removed(cast):
+    workbook = load_workbook(io.BytesIO(template_workbook()))
+    roster = workbook.worksheets[0]
+    roster["A2"] = roster["A2"].value.removeprefix(EXAMPLE_MARK)
+    out = io.BytesIO()
+    workbook.save(out)
     rows = roster_import(
-        actor=cast.staff_a, station=cast.a, file=response.content, filename="t.xlsx"
+        actor=cast.staff_a, station=cast.a, file=out.getvalue(), filename="t.xlsx"
     )
     assert len(rows) == 1
     assert Elder.objects.get().name == "张秀英"
 
 
-def test_it_parses_its_own_template():
-    content = template_workbook()
-    rows, problems = parse_roster(content, "template.xlsx")
-    assert problems == []
-    assert rows[0][0] == 2
+def test_it_parses_its_own_template_to_no_rows():
+    with pytest.raises(RosterErrors) as refused:
+        parse_roster(template_workbook(), "template.xlsx")
+    assert "only a header" in str(refused.value.problems)
+
+
+def test_example_rows_are_skipped_among_real_ones():
+    header = ",".join(column.header for column in COLUMNS)
+    example = EXAMPLE_MARK + "张秀英" + "," * (len(COLUMNS) - 1)
+    content = f"{header}\r\n{example}\r\n".encode()
+    with pytest.raises(RosterErrors) as refused:
+        parse_roster(content, "roster.csv")
+    assert "only a header" in str(refused.value.problems)
 
 
 # --- The export -----------------------------------------------------------------------
