@@ -13,6 +13,7 @@ from carecenter.scoping import writable_stations
 from elders.actions import ELDER_FIELDS
 from elders.id_numbers import mask
 from elders.models import (
+    BARTHEL_DESCRIPTIONS,
     BARTHEL_ITEMS,
     BarthelAssessment,
     Category,
@@ -174,7 +175,12 @@ class AssessmentForm(forms.ModelForm):
         self.fields["assessed_on"].initial = timezone.localdate()
         for item in BARTHEL_ITEMS:
             field = self.fields[item]
-            field.choices = [c for c in field.choices if c[0] != ""]
+            # Each score with what it means: a bare 0/5/10 guides no one.
+            field.choices = [
+                (value, f"{value} · {BARTHEL_DESCRIPTIONS[item][value]}")
+                for value, _label in field.choices
+                if value != ""
+            ]
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(

@@ -478,6 +478,62 @@ BARTHEL_ITEMS: dict[str, tuple[str, tuple[int, ...]]] = {
 }
 
 
+#: What each score of each item means (the standard Barthel index wording, as
+#: China's MZ/T 039 assessment form words it), shown beside every score.
+BARTHEL_DESCRIPTIONS: dict[str, dict[int, str]] = {
+    "feeding": {
+        0: _("Dependent: must be fed"),
+        5: _("Needs help: cutting food, spreading, mixing"),
+        10: _("Independent: eats within reach on their own"),
+    },
+    "bathing": {
+        0: _("Dependent: needs help to bathe"),
+        5: _("Independent: bathes or showers without help"),
+    },
+    "grooming": {
+        0: _("Needs help with personal care"),
+        5: _("Independent: face, hair, teeth, shaving"),
+    },
+    "dressing": {
+        0: _("Dependent"),
+        5: _("Needs help, but does about half alone"),
+        10: _("Independent: including buttons, zips, laces"),
+    },
+    "bowels": {
+        0: _("Incontinent, or needs enemas"),
+        5: _("Occasional accident (less than once a week)"),
+        10: _("Continent"),
+    },
+    "bladder": {
+        0: _("Incontinent, or catheterised and unable to manage"),
+        5: _("Occasional accident (at most once in 24 hours)"),
+        10: _("Continent"),
+    },
+    "toilet": {
+        0: _("Dependent"),
+        5: _("Needs some help, but does something alone"),
+        10: _("Independent: on and off, dressing, wiping"),
+    },
+    "transfers": {
+        0: _("Unable: no sitting balance"),
+        5: _("Major help (one or two people), can sit"),
+        10: _("Minor help or supervision"),
+        15: _("Independent"),
+    },
+    "mobility": {
+        0: _("Immobile, or walks less than 45 m"),
+        5: _("Wheelchair independent over 45 m, corners included"),
+        10: _("Walks 45 m with the help of one person"),
+        15: _("Walks 45 m alone (an aid such as a stick allowed)"),
+    },
+    "stairs": {
+        0: _("Unable"),
+        5: _("Needs help (verbal, physical, carrying aid)"),
+        10: _("Independent up and down"),
+    },
+}
+
+
 def barthel_level(total: int) -> str:
     """PRODUCT.md: 100 independent, 61–99 mild, 41–60 moderate, ≤40 severe."""
     if total == 100:

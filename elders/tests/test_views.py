@@ -392,3 +392,20 @@ class TestElderPicker:
         client.force_login(cast.staff_a)
         html = client.get(reverse("services:record-create")).content.decode()
         assert "老人甲2" not in html
+
+
+def test_every_barthel_score_shows_its_standard_description(client, cast):
+    from django.utils.html import escape
+
+    from elders.models import BARTHEL_DESCRIPTIONS, BARTHEL_ITEMS
+
+    for item, (_label, scale) in BARTHEL_ITEMS.items():
+        assert set(BARTHEL_DESCRIPTIONS[item]) == set(scale), item
+    elder = ElderFactory(station=cast.a)
+    client.force_login(cast.staff_a)
+    url = reverse("elders:assessment-add", args=[elder.pk])
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content
+    html = html.decode()
+    for item, scores in BARTHEL_DESCRIPTIONS.items():
+        for score, text in scores.items():
+            assert escape(f"{score} · {text}") in html, (item, score)
