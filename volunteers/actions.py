@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -478,6 +478,35 @@ def _visit_sent_before(volunteer: Volunteer, client_id: uuid.UUID) -> Visit | No
     return visit
 
 
+def _overlapping_visit(volunteer, started_at, ended_at) -> Visit | None:
+    return (
+        Visit.objects.filter(
+            volunteer=volunteer, started_at__lt=ended_at, ended_at__gt=started_at
+        )
+        .select_related("elder")
+        .order_by("started_at")
+        .first()
+    )
+
+
+def _overlap_message(other: Visit) -> str:
+    """Names the visit in the way, so the volunteer knows which times to change."""
+    start, end = (
+        timezone.localtime(other.started_at),
+        timezone.localtime(other.ended_at),
+    )
+    return _(
+        "This visit overlaps your visit to %(name)s on %(day)s from %(start)s to "
+        "%(end)s. Change the times so that it begins after %(end)s or ends "
+        "before %(start)s."
+    ) % {
+        "name": other.elder.name,
+        "day": formats.date_format(start.date(), "SHORT_DATE_FORMAT"),
+        "start": start.strftime("%H:%M"),
+        "end": end.strftime("%H:%M"),
+    }
+
+
 @transaction.atomic
 def visit_log_once(
     *,
@@ -568,13 +597,9 @@ def visit_log_once(
     if not needs_follow_up:
         follow_up_reason = ""
     if not errors and started_at and ended_at:
-        if Visit.objects.filter(
-            volunteer=volunteer, started_at__lt=ended_at, ended_at__gt=started_at
-        ).exists():
-            error(
-                "started_at",
-                _("This visit overlaps another visit of the same volunteer."),
-            )
+        other = _overlapping_visit(volunteer, started_at, ended_at)
+        if other is not None:
+            error("started_at", _overlap_message(other))
         else:
             try:
                 _check_qualified(
@@ -619,11 +644,12 @@ def visit_log_once(
     except IntegrityError as exc:
         # Another visit of the volunteer committed in between (two phones at once).
         if "visit_no_overlap_per_volunteer" in str(exc):
+            other = _overlapping_visit(volunteer, started_at, ended_at)
             raise ValidationError(
                 {
-                    "started_at": _(
-                        "This visit overlaps another visit of the same volunteer."
-                    )
+                    "started_at": _overlap_message(other)
+                    if other is not None
+                    else _("This visit overlaps another visit of the same volunteer.")
                 }
             ) from None
         # The same id committed in between by a transaction that did not hold

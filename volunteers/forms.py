@@ -250,8 +250,33 @@ def _rounded_now() -> datetime.datetime:
     return now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
 
 
+def visit_default_times(
+    now: datetime.datetime, last: tuple[datetime.datetime, datetime.datetime] | None
+) -> tuple[datetime.datetime, datetime.datetime]:
+    """The times a new visit comes filled in with (local, whole five minutes).
+
+    The last hour, unless it overlaps the volunteer's latest visit: then from that
+    visit's end until now, or, when it ended just now (two visits logged in a
+    row after both were made), the hour before it began. The offline page's
+    script (``static/volunteers/offline/page.js``, ``defaultTimes``) follows the
+    same rule on the phone's clock.
+    """
+    end = now
+    start = end - datetime.timedelta(hours=1)
+    if last is not None:
+        last_start, last_end = (timezone.localtime(t) for t in last)
+        if last_end > start and last_start < end:
+            if last_end < end:
+                start = last_end
+            else:
+                end = min(last_start, end)
+                start = end - datetime.timedelta(hours=1)
+    return start, end
+
+
 class VisitForm(forms.ModelForm):
-    """A visit in a few taps: the day and times come filled in (the last hour)."""
+    """A visit in a few taps: the day and times come filled in (the last hour,
+    or after the volunteer's latest visit: ``visit_default_times``)."""
 
     day = forms.DateField(label=_("Day"), widget=DateInput())
     start = forms.TimeField(label=_("From"), widget=TimeInput())
@@ -288,13 +313,11 @@ class VisitForm(forms.ModelForm):
             ),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, last_visit=None, **kwargs):
         super().__init__(*args, **kwargs)
-        end = _rounded_now()
-        start = end - datetime.timedelta(hours=1)
-        if start.date() != end.date():
-            start = end.replace(hour=0, minute=0)
-        self.fields["day"].initial = end.date()
+        # A visit may cross midnight: the day is the day it began.
+        start, end = visit_default_times(_rounded_now(), last_visit)
+        self.fields["day"].initial = start.date()
         self.fields["start"].initial = start.time()
         self.fields["end"].initial = end.time()
         self.helper = _helper(
@@ -327,16 +350,21 @@ class VisitForm(forms.ModelForm):
             self.add_error(
                 "follow_up_reason", _("Say why the elder needs a follow-up.")
             )
-        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+        if data.get("start") and data.get("end") and data["end"] == data["start"]:
             self.add_error("end", _("The visit must end after it starts."))
         return data
 
     def times(self) -> tuple[datetime.datetime, datetime.datetime]:
+        """An end before the start is on the next day: the visit crossed midnight
+        (the action still refuses one longer than 12 hours)."""
         day = self.cleaned_data["day"]
         zone = timezone.get_current_timezone()
+        end_day = day
+        if self.cleaned_data["end"] < self.cleaned_data["start"]:
+            end_day = day + datetime.timedelta(days=1)
         return (
             datetime.datetime.combine(day, self.cleaned_data["start"], tzinfo=zone),
-            datetime.datetime.combine(day, self.cleaned_data["end"], tzinfo=zone),
+            datetime.datetime.combine(end_day, self.cleaned_data["end"], tzinfo=zone),
         )
 
     def action_data(self) -> dict:

@@ -273,6 +273,18 @@ def my_elders(*, user, volunteer: Volunteer) -> QuerySet[Elder]:
     )
 
 
+def last_visit_times(
+    *, volunteer: Volunteer
+) -> tuple[datetime.datetime, datetime.datetime] | None:
+    """Start and end of the volunteer's latest visit (the next one's defaults)."""
+    return (
+        Visit.objects.filter(volunteer=volunteer)
+        .order_by("-ended_at")
+        .values_list("started_at", "ended_at")
+        .first()
+    )
+
+
 def paired_elder(*, user, volunteer: Volunteer, pk: int) -> Elder:
     """One elder of the volunteer's pairings; any other answers 404."""
     return get_visible_or_404(

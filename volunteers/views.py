@@ -603,7 +603,8 @@ def visit_log(request, volunteer, elder_pk: int):
             messages.info(request, _("This visit was saved already."))
             return redirect("volunteers:my-elders")
     elder = queries.paired_elder(user=request.user, volunteer=volunteer, pk=elder_pk)
-    form = VisitForm(request.POST or None)
+    last_visit = queries.last_visit_times(volunteer=volunteer)
+    form = VisitForm(request.POST or None, last_visit=last_visit)
     if request.method == "POST" and form.is_valid():
         try:
             _visit, created = actions.visit_log_once(
@@ -626,7 +627,12 @@ def visit_log(request, volunteer, elder_pk: int):
     return render(
         request,
         "volunteers/visit_form.html",
-        {"form": form, "elder": elder, **offline.page_context(request, volunteer)},
+        {
+            "form": form,
+            "elder": elder,
+            "last_visit": last_visit,
+            **offline.page_context(request, volunteer),
+        },
     )
 
 

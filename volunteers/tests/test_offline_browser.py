@@ -403,7 +403,7 @@ def test_visits_refused_on_sync_stay_on_the_phone_with_their_reason(
     assert "pairing may have ended" in wang_card.inner_text()
     assert "Tell the station" in wang_card.inner_text()
     assert wang_card.locator("[data-action=fix]").is_hidden()  # nothing to correct
-    assert "overlaps another visit" in li_card.inner_text()
+    assert "overlaps your visit to" in li_card.inner_text()
     page.screenshot(
         path=os.path.join(screenshot_dir, "offline-refused-phone-en.png"),
         full_page=True,

@@ -208,7 +208,7 @@ class TestVolunteerPages:
             {
                 "day": timezone.localdate().isoformat(),
                 "start": "10:00",
-                "end": "09:00",
+                "end": "10:00",
                 "needs_follow_up": "on",
             },
         )

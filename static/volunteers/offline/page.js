@@ -325,15 +325,41 @@
   }
 
   /** The form's default: the last hour, to five minutes (as VisitForm does). */
-  function lastHour() {
-    const end = new Date();
+  // The times a new visit comes filled in with: the last hour, unless it overlaps
+  // the volunteer's latest visit; then from that visit's end until now, or, when
+  // it ended just now, the hour before it began (volunteers/forms.py,
+  // visit_default_times: the same rule). The day is the day the visit began.
+  function defaultTimes() {
+    let end = new Date();
     end.setSeconds(0, 0);
     end.setMinutes(end.getMinutes() - (end.getMinutes() % 5));
     let start = new Date(end.getTime() - 3600 * 1000);
-    if (start.getDate() !== end.getDate()) start = new Date(end.getFullYear(), end.getMonth(), end.getDate());
-    const day = `${end.getFullYear()}-${pad(end.getMonth() + 1)}-${pad(end.getDate())}`;
+    if (form.dataset.lastStart && form.dataset.lastEnd) {
+      const lastStart = new Date(form.dataset.lastStart);
+      const lastEnd = new Date(form.dataset.lastEnd);
+      if (lastEnd > start && lastStart < end) {
+        if (lastEnd < end) {
+          start = lastEnd;
+        } else {
+          end = lastStart < end ? lastStart : end;
+          start = new Date(end.getTime() - 3600 * 1000);
+        }
+      }
+    }
     const time = (d) => `${pad(d.getHours())}:${pad(d.getMinutes())}`;
-    return { day, start: time(start), end: time(end) };
+    return { day: isoDay(start), start: time(start), end: time(end) };
+  }
+
+  function isoDay(d) {
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  }
+
+  // An end before the start is on the next day: the visit crossed midnight.
+  function endDay(day, start, end) {
+    if (!day || !start || !end || end >= start) return day;
+    const next = new Date(`${day}T00:00`);
+    next.setDate(next.getDate() + 1);
+    return isoDay(next);
   }
 
   const FIELD_OF = { started_at: "start", ended_at: "end" };
@@ -376,19 +402,20 @@
     if (!day) problem("day", "error_required");
     if (!start) problem("start", "error_required");
     if (!end) problem("end", "error_required");
-    if (start && end && end <= start) problem("end", "error_times");
-    else if (day && end && new Date(`${day}T${end}`).getTime() > Date.now() + 60 * 1000) {
+    const lastDay = endDay(day, start, end);
+    if (start && end && end === start) problem("end", "error_times");
+    else if (day && end && new Date(`${lastDay}T${end}`).getTime() > Date.now() + 60 * 1000) {
       problem("end", "error_future");
     }
     const services = [...form.querySelectorAll("input[name=services]:checked")];
     const needsFollowUp = form.elements.needs_follow_up.checked;
     if (needsFollowUp && !value("follow_up_reason")) problem("follow_up_reason", "error_follow_up");
     // The times as the volunteer typed them, on the phone's clock and time zone.
-    const moment = (time) => (day && time ? new Date(`${day}T${time}`).toISOString() : null);
+    const moment = (time, on = day) => (on && time ? new Date(`${on}T${time}`).toISOString() : null);
     const payload = {
       elder: Number(form.dataset.elder),
       started_at: moment(start),
-      ended_at: moment(end),
+      ended_at: moment(end, lastDay),
       services: services.map((box) => box.value),
       notes: value("notes"),
       systolic: number("systolic"),
@@ -437,7 +464,7 @@
       banner.hidden = false;
     } else if (stale || form.dataset.bound !== "1") {
       // The phone's clock: the times it sends are read on it too.
-      const now = lastHour();
+      const now = defaultTimes();
       form.elements.day.value = now.day;
       form.elements.start.value = now.start;
       form.elements.end.value = now.end;
