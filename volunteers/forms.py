@@ -313,8 +313,15 @@ class VisitForm(forms.ModelForm):
             ),
         }
 
-    def __init__(self, *args, last_visit=None, **kwargs):
+    def __init__(self, *args, last_visit=None, allowed=None, agreed=(), **kwargs):
         super().__init__(*args, **kwargs)
+        if allowed is not None:
+            # Only what the volunteer may do (qualifications.services_allowed);
+            # the pairing's services come ticked.
+            self.fields["services"].choices = [
+                (code, label) for code, label in ServiceKind.choices if code in allowed
+            ]
+            self.fields["services"].initial = [s for s in agreed if s in allowed]
         # A visit may cross midnight: the day is the day it began.
         start, end = visit_default_times(_rounded_now(), last_visit)
         self.fields["day"].initial = start.date()

@@ -57,6 +57,14 @@ def missing_certificates(
     return [s for s in needed if not (PROFESSIONAL_SERVICES[s] & held)]
 
 
+def services_allowed(volunteer: Volunteer, *, on: datetime.date) -> list[str]:
+    """Every service the volunteer may do on ``on``, in the catalogue's order
+    (one query): the ordinary ones, and the professional ones they hold a
+    certificate for."""
+    missing = set(missing_certificates(volunteer, ServiceKind.values, on=on))
+    return [s for s in ServiceKind.values if s not in missing]
+
+
 def qualified_for(
     volunteers: QuerySet[Volunteer], service: str, *, on: datetime.date
 ) -> QuerySet[Volunteer]:

@@ -285,6 +285,17 @@ def last_visit_times(
     )
 
 
+def pairing_services(*, volunteer: Volunteer, elder: Elder) -> list[str]:
+    """The services agreed in the volunteer's pairing with ``elder`` (in force)."""
+    found = (
+        Pairing.objects.filter(volunteer=volunteer, elder=elder, active=True)
+        .exclude(approved_at=None)
+        .values_list("services", flat=True)
+        .first()
+    )
+    return list(found or [])
+
+
 def paired_elder(*, user, volunteer: Volunteer, pk: int) -> Elder:
     """One elder of the volunteer's pairings; any other answers 404."""
     return get_visible_or_404(

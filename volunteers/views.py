@@ -45,6 +45,7 @@ from volunteers.forms import (
     VisitForm,
     VolunteerForm,
 )
+from volunteers.qualifications import services_allowed
 
 PAGE_SIZE = 25
 
@@ -604,7 +605,12 @@ def visit_log(request, volunteer, elder_pk: int):
             return redirect("volunteers:my-elders")
     elder = queries.paired_elder(user=request.user, volunteer=volunteer, pk=elder_pk)
     last_visit = queries.last_visit_times(volunteer=volunteer)
-    form = VisitForm(request.POST or None, last_visit=last_visit)
+    form = VisitForm(
+        request.POST or None,
+        last_visit=last_visit,
+        allowed=services_allowed(volunteer, on=timezone.localdate()),
+        agreed=queries.pairing_services(volunteer=volunteer, elder=elder),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             _visit, created = actions.visit_log_once(

@@ -135,3 +135,32 @@ def test_the_database_refuses_an_overlap_across_midnight(cast, crew):
             ended_at=at(DAY + datetime.timedelta(days=1), 2),
             services=["chat"],
         )
+
+
+def test_the_visit_form_offers_only_what_the_volunteer_may_do(client, cast, crew):
+    from volunteers.tests.factories import CertificateFactory
+
+    crew.pairing.services = ["chat", "bathing", "medical"]
+    crew.pairing.save()
+    CertificateFactory(volunteer=crew.me, kind="elder_care")  # bathing, day care
+    client.force_login(cast.volunteer_a)
+    url = reverse("volunteers:visit-log", args=[crew.paired.pk])
+    form = client.get(url).context["form"]
+    offered = {code for code, _label in form.fields["services"].choices}
+    assert {"chat", "bathing", "day_care"} <= offered
+    assert not offered & {"medical", "rehab", "repair", "legal_aid", "counselling"}
+    # The pairing's services come ticked, those the volunteer may do.
+    assert form.fields["services"].initial == ["chat", "bathing"]
+    # A forged post of a service the volunteer holds no certificate for.
+    day = timezone.localdate() - datetime.timedelta(days=1)
+    answer = client.post(
+        url,
+        {
+            "day": day.isoformat(),
+            "start": "09:00",
+            "end": "10:00",
+            "services": "medical",
+        },
+    )
+    assert "services" in answer.context["form"].errors
+    assert not Visit.objects.exists()
