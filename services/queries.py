@@ -291,18 +291,30 @@ def public_notice(*, user, station_pk: int) -> PublicNotice:
         ).values_list("pk", "name", "tier")
     }
     service_labels = {t.code: t.name for t in ServiceType.objects.all()}
-    rows = [
-        NoticeRow(
-            elder_name=mask_name(elders[p.elder_id][0]),
-            volunteer_name=p.volunteer.name,
-            services=[service_labels.get(s, s) for s in p.services],
-            schedule=p.schedule,
-            tier=elders[p.elder_id][1],
-            tier_label=Tier(elders[p.elder_id][1]).label,
+    # One row per service object: an elder paired with two volunteers is one
+    # elder, listed once with both (the notice counts elders, not pairings).
+    by_elder: dict[int, list] = {}
+    for pairing in pairings:
+        if pairing.elder_id in elders:
+            by_elder.setdefault(pairing.elder_id, []).append(pairing)
+    rows = []
+    for elder_id, paired in by_elder.items():
+        name, tier = elders[elder_id]
+        services = list(dict.fromkeys(s for p in paired for s in p.services))
+        rows.append(
+            NoticeRow(
+                elder_name=mask_name(name),
+                volunteer_name="、".join(
+                    dict.fromkeys(p.volunteer.name for p in paired)
+                ),
+                services=[service_labels.get(s, s) for s in services],
+                schedule="；".join(
+                    dict.fromkeys(p.schedule for p in paired if p.schedule)
+                ),
+                tier=tier,
+                tier_label=Tier(tier).label,
+            )
         )
-        for p in pairings
-        if p.elder_id in elders
-    ]
     return PublicNotice(
         station=station,
         on=on,

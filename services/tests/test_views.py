@@ -455,3 +455,25 @@ def test_the_home_page_flags_agreements_expiring_within_30_days(client, cast):
     [(_station, figures)] = client.get(reverse("home")).context["rows"]
     assert figures["agreements_expiring"] == 2
     assert figures["records_lacking_feedback"] == 1
+
+
+def test_the_public_notice_counts_and_lists_each_elder_once(client, cast):
+    from volunteers.tests.factories import PairingFactory, VolunteerFactory
+
+    twice = ElderFactory(station=cast.a, name="王桂芳")
+    once = ElderFactory(station=cast.a, name="李德明")
+    first = VolunteerFactory(station=cast.a, name="郑晓燕")
+    second = VolunteerFactory(station=cast.a, name="韩德福")
+    PairingFactory(volunteer=first, elder=twice, services=["chat"])
+    PairingFactory(volunteer=second, elder=twice, services=["errands", "chat"])
+    PairingFactory(volunteer=first, elder=once, services=["chat"])
+    client.force_login(cast.staff_a)
+    answer = client.get(
+        reverse("services:notice", args=[cast.a.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    rows = answer.context["notice"].rows
+    assert len(rows) == 2
+    row = next(r for r in rows if r.elder_name == "王*芳")
+    assert row.volunteer_name == "郑晓燕、韩德福"
+    assert len(row.services) == 2
+    assert "2 service objects are paired" in answer.content.decode()
