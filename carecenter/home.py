@@ -28,15 +28,27 @@ class Counter:
     func: Callable[[QuerySet], dict[int, int]]
     url_name: str = ""
     warn: bool = False  # a non-zero figure needs attention
+    #: Waits for the station manager's decision: listed in the manager's
+    #: "Waiting for you" panel.
+    waiting: bool = False
+    query: str = ""  # appended to the link (a filter of the list it opens)
 
 
 _counters: list[Counter] = []
 
 
-def home_counter(key: str, label, *, url_name: str = "", warn: bool = False):
+def home_counter(
+    key: str,
+    label,
+    *,
+    url_name: str = "",
+    warn: bool = False,
+    waiting: bool = False,
+    query: str = "",
+):
     def register(func):
         if not any(c.key == key for c in _counters):
-            _counters.append(Counter(key, label, func, url_name, warn))
+            _counters.append(Counter(key, label, func, url_name, warn, waiting, query))
         return func
 
     return register

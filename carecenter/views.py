@@ -42,6 +42,9 @@ def home_page(request):
                 station.pk: notices.get(station.pk, []) for station in stations
             },
             "counters": home.counters(),
+            "waiting": [c for c in home.counters() if c.waiting],
+            # The "Waiting for you" panel: the stations the user manages.
+            "managed": scope.manager_station_ids,
             "overview": overview,
             "today": timezone.localdate(),
         },

@@ -159,6 +159,8 @@ def evaluate(
             "by": elder.tier_override_by.get_username()
             if elder.tier_override_by
             else None,
+            # The person, as pages name people (the login is for the API).
+            "by_name": str(elder.tier_override_by) if elder.tier_override_by else "",
             "at": elder.tier_override_at,
         }
         if elder.status not in _GONE:

@@ -366,6 +366,7 @@ def records_to_confirm(*, user) -> QuerySet[ServiceRecord]:
     _("Late services to confirm"),
     url_name="services:records-to-confirm",
     warn=True,
+    waiting=True,
 )
 def records_to_confirm_counts(stations: QuerySet) -> dict[int, int]:
     return count_by_station(

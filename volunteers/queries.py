@@ -481,6 +481,22 @@ def last_visit_at(*, volunteer: Volunteer):
 
 
 @home_counter(
+    "pairings_to_approve",
+    _("Pairings awaiting approval"),
+    url_name="volunteers:pairings",
+    warn=True,
+    waiting=True,
+    query="?state=claimed",
+)
+def pairings_to_approve_counts(stations: QuerySet) -> dict[int, int]:
+    return count_by_station(
+        Pairing.objects.filter(
+            station__in=stations, active=True, approved_at__isnull=True
+        )
+    )
+
+
+@home_counter(
     "open_follow_ups",
     _("Open follow-ups"),
     url_name="volunteers:follow-ups",

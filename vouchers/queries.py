@@ -115,6 +115,7 @@ def cycle_changes(cycle: Cycle, *, limit: int = 500) -> list[Change]:
     _("Voucher cycles awaiting approval"),
     url_name="vouchers:cycles",
     warn=True,
+    waiting=True,
 )
 def cycles_to_approve_counts(stations: QuerySet) -> dict[int, int]:
     return count_by_station(

@@ -35,3 +35,9 @@ def may_write(user, obj=None) -> bool:
 def may_manage(user, obj=None) -> bool:
     """The same for the station manager's buttons (approvals, overrides)."""
     return can_write_station(user, _station_id(obj), manager=True)
+
+
+@register.filter
+def waits(figures, counters) -> bool:
+    """Does any of ``counters`` have a non-zero figure (the manager's panel)?"""
+    return any(figures.get(counter.key) for counter in counters) if figures else False

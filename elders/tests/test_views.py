@@ -409,3 +409,18 @@ def test_every_barthel_score_shows_its_standard_description(client, cast):
     for item, scores in BARTHEL_DESCRIPTIONS.items():
         for score, text in scores.items():
             assert escape(f"{score} · {text}") in html, (item, score)
+
+
+def test_the_override_box_names_the_manager_not_their_login(client, cast):
+    from elders import actions
+
+    cast.manager_a.first_name, cast.manager_a.last_name = "站长", "赵"
+    cast.manager_a.save()
+    elder = ElderFactory(station=cast.a)
+    actions.tier_override_set(
+        actor=cast.manager_a, elder=elder, tier=Tier.FREE, reason="家中突发困难"
+    )
+    client.force_login(cast.staff_a)
+    html = client.get(reverse("elders:detail", args=[elder.pk])).content.decode()
+    assert str(cast.manager_a) in html
+    assert "manager_a" not in html

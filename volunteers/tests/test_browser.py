@@ -57,10 +57,11 @@ def test_a_volunteer_logs_a_visit_and_staff_follow_it_up(
     page.fill("#id_day", start.date().isoformat())
     page.fill("#id_start", start.strftime("%H:%M"))
     page.fill("#id_end", end.strftime("%H:%M"))
-    for code in ("chat", "health_check"):
-        box = page.locator(f"input[name=services][value={code}]")
-        page.click(f"label[for={box.get_attribute('id')}]")
-        assert box.is_checked()
+    # The pairing's service (chat) comes ticked; the health check is added.
+    assert page.locator("input[name=services][value=chat]").is_checked()
+    box = page.locator("input[name=services][value=health_check]")
+    page.click(f"label[for={box.get_attribute('id')}]")
+    assert box.is_checked()
     page.fill("#id_systolic", "150")
     page.fill("#id_diastolic", "95")
     page.click("label[for=id_needs_follow_up]")
