@@ -34,6 +34,7 @@ from elders.models import (
     NeedsSurvey,
     Tier,
 )
+from elders.names import name_key
 
 register_reasons(
     {
@@ -388,6 +389,8 @@ def elders_import(
     with audit_context(user=actor, reason="elder.imported"):
         try:
             with transaction.atomic():
+                for elder in elders:  # bulk_create does not call save()
+                    elder.name_key = name_key(elder.name)
                 created = Elder.objects.bulk_create(elders)
                 ElderIdNumber.store(
                     [(elder, elder.take_sealed_id_number()) for elder in created]

@@ -97,12 +97,12 @@ class ElderFilter(django_filters.FilterSet):
     )
     ordering = StableOrderingFilter(
         fields=[
-            ("name", "name"),
+            ("name_key", "name"),
             ("birth_date", "birth_date"),
             ("created_at", "created"),
         ],
         field_labels={
-            "name": _("Name"),
+            "name_key": _("Name"),
             "birth_date": _("Birth date"),
             "created_at": _("Date registered"),
         },
@@ -146,7 +146,7 @@ class ElderFilter(django_filters.FilterSet):
             return (
                 queryset.alias(name_chars=Characters("name"), relevance=relevance)
                 .filter(condition)
-                .order_by("relevance", "name", "pk")
+                .order_by("relevance", "name_key", "pk")
             )
         number = id_numbers.normalize(value)
         # A volunteer reads no ID number, so may not probe one by searching.

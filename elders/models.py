@@ -22,6 +22,7 @@ from carecenter.validators import (
     plausible_date,
 )
 from elders import id_numbers
+from elders.names import KEY_LENGTH, name_key
 
 
 class Characters(models.Func):
@@ -126,6 +127,14 @@ class Elder(StationScoped):
         max_length=50,
         validators=[no_control_characters],
     )
+    #: The name's pinyin order (``elders.names.name_key``), set on every save.
+    name_key = models.CharField(
+        _("name in pinyin order"),
+        max_length=KEY_LENGTH,
+        default="",
+        db_default="",
+        editable=False,
+    )
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"), validators=[plausible_birth_date])
     id_number_last4 = models.CharField(
@@ -189,7 +198,7 @@ class Elder(StationScoped):
     objects = ElderQuerySet.as_manager()
 
     class Meta:
-        ordering = ["name", "pk"]
+        ordering = ["name_key", "pk"]
         verbose_name = _("elder")
         verbose_name_plural = _("elders")
         constraints = [
@@ -213,6 +222,7 @@ class Elder(StationScoped):
             # The district-wide list (supervisors) reads the first page in name
             # order, or by age, without sorting every elder of the district.
             models.Index(fields=["name", "id"], name="elder_name_order"),
+            models.Index(fields=["name_key", "id"], name="elder_pinyin_order"),
             models.Index(fields=["birth_date", "id"], name="elder_birth_order"),
             models.Index(fields=["created_at", "id"], name="elder_created_order"),
             GinIndex(fields=["categories"], name="elder_categories_gin"),
@@ -258,6 +268,10 @@ class Elder(StationScoped):
 
     def save(self, *args, **kwargs) -> None:
         """Save the archive and, when it changed, its encrypted ID number."""
+        self.name_key = name_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
         sealed = self.take_sealed_id_number()
         if sealed is None:
             super().save(*args, **kwargs)

@@ -65,7 +65,7 @@ def elder_pick(
         queryset = queryset.filter(station_id=station_id)
     found = ElderFilter({"q": q}, queryset=queryset).qs
     if not found.query.order_by:
-        found = found.order_by("name", "pk")
+        found = found.order_by("name_key", "pk")
     return list(found[:limit])
 
 
@@ -127,7 +127,7 @@ ELDER_HISTORY = {
     "display": {"id_number_last4": _history_mask},
     # Denormalised from the station, and the override's own bookkeeping: the
     # override's tier and reason say it all.
-    "quiet": {"district_id", "tier_override_at"},
+    "quiet": {"district_id", "tier_override_at", "name_key"},
     "related": (
         audit.Related(
             FamilyContact,

@@ -167,9 +167,15 @@ def _per_station(
     )
 
 
+def _kept(dash: Dashboard, value):
+    """A snapshot figure, or None (shown as —) when no snapshot was kept for the
+    months chosen: elders were never counted then, which is not zero elders."""
+    return None if dash.snapshot_month is None else value
+
+
 def _snapshot_note(dash: Dashboard) -> str:
     if dash.snapshot_month is None:
-        return _("No figures were taken in this period.")
+        return _("No data kept for these months.")
     if dash.as_of is not None and dash.snapshot_month == dash.as_of.last_month:
         return _("On file at the latest refresh.")
     return _("On file at the last refresh of %(month)s.") % {
@@ -196,8 +202,9 @@ def stations_table(dash: Dashboard, link=None) -> Table:
         _("Figures per station"),
         columns,
         lambda f: [
-            f.elders,
-            f.voucher_eligible,
+            # No snapshot in the range: no figure, not a zero.
+            _kept(dash, f.elders),
+            _kept(dash, f.voucher_eligible),
             f.services,
             f.service_hours,
             f.coverage_percent,
@@ -205,7 +212,7 @@ def stations_table(dash: Dashboard, link=None) -> Table:
             f.issued,
             f.redeemed,
             f.volunteer_hours,
-            f.follow_ups,
+            _kept(dash, f.follow_ups),
         ],
         link,
         _("Elders and follow-ups: %(snapshot)s Everything else: the months chosen.")

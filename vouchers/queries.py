@@ -312,6 +312,57 @@ def provider_statements(*, user, month: datetime.date, station=None) -> list:
 
 
 @dataclass
+class StatementTotals:
+    """How the statements add up to the monthly report (PRODUCT.md "Vouchers"):
+    the providers' voucher-paid services, plus those the station's own staff and
+    volunteers delivered (no provider, so on no provider's statement), against
+    the report's vouchers redeemed net of reversals."""
+
+    providers: Decimal
+    station_records: int
+    station_vouchers: Decimal
+    station_own: Decimal
+    report_redeemed: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.providers + self.station_vouchers
+
+    @property
+    def difference(self) -> Decimal:
+        return self.report_redeemed - self.total
+
+
+def statement_totals(
+    *, user, month: datetime.date, lines: list, station=None
+) -> StatementTotals:
+    """Two queries: the station-delivered services, the report's redemptions."""
+    start, end = month_bounds(month)
+    records = visible_to(user, ServiceRecord.objects.all()).filter(
+        provider__isnull=True,
+        cancelled_at__isnull=True,
+        delivered_at__gte=start,
+        delivered_at__lt=end,
+        voucher_paid__gt=0,
+    )
+    if station is not None:
+        records = records.filter(station=station)
+    own = records.aggregate(
+        n=Count("pk"),
+        vouchers=Coalesce(Sum("voucher_paid"), ZERO),
+        own=Coalesce(Sum("self_paid"), ZERO),
+    )
+    report = monthly_report(user=user, month=month, station=station)
+    return StatementTotals(
+        providers=sum((line.voucher_paid for line in lines), ZERO),
+        station_records=own["n"],
+        station_vouchers=own["vouchers"],
+        station_own=own["own"],
+        report_redeemed=report.total("net_redeemed"),
+    )
+
+
+@dataclass
 class Statement:
     provider: Provider
     month: datetime.date

@@ -187,6 +187,9 @@ def statements(request):
             "lines": lines,
             "total_vouchers": sum(line.voucher_paid for line in lines),
             "total_records": sum(line.records for line in lines),
+            "totals": queries.statement_totals(
+                user=request.user, month=month, lines=lines, station=station
+            ),
         },
     )
 

@@ -274,9 +274,10 @@ class TestFilters:
             return [e.name for e in response.context["elders"]]
 
         assert found("王芳") == ["王芳", "王芳英", "张王芳"]
-        assert found("王") == ["王小明", "王芳", "王芳英", "张王芳", "李芳王", "芳王"]
+        # Surname first, then the rest; each group in pinyin order.
+        assert found("王") == ["王芳", "王芳英", "王小明", "芳王", "李芳王", "张王芳"]
         assert found(" 王 芳 ") == found("王芳")  # spaces typed by hand do not count
-        assert found("王芳", ordering="-name") == ["王芳英", "王芳", "张王芳"]
+        assert found("王芳", ordering="-name") == ["张王芳", "王芳英", "王芳"]
         assert found("小明王") == []
 
     def test_age_band_and_tier(self, client, cast):

@@ -279,3 +279,25 @@ def test_the_dashboard_export_writes_hostile_names_as_text(
     client = signed_in(client, cast.supervisor)
     content = client.get(reverse("supervision:export", args=["all"])).content
     assert_no_formula(content, expect=hostile[:100])
+
+
+def test_months_without_a_snapshot_say_no_data_was_kept_not_zero(client, cast, figures):
+    """Flows of months before any snapshot are shown; elders are not counted as 0."""
+    previous = add_months(this_month(), -1)
+    page = signed_in(client, cast.supervisor).get(
+        reverse("supervision:district"),
+        {"from": f"{previous:%Y-%m}", "to": f"{previous:%Y-%m}"},
+    )
+    assert page.context["dash"].snapshot_month is None
+    html = page.content.decode()
+    assert "data-no-snapshot" in html and "No data kept for these months" in html
+    assert 'data-kpi="elders">—<' in html
+    from supervision.tables import build_table
+
+    stations = build_table(page.context["dash"], "stations")
+    # Station, elders on file, free or low-cost: no figure, not 0.
+    assert [row.cells[1:3] for row in stations.rows] == [[None, None]] * 2
+    # The month with a snapshot still counts its elders.
+    page = client.get(reverse("supervision:district"))
+    assert "data-no-snapshot" not in page.content.decode()
+    assert page.context["dash"].totals.elders == 30

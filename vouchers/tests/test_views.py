@@ -335,3 +335,29 @@ def test_the_statement_export_writes_hostile_names_as_text(
         .content
     )
     assert_no_formula(content, expect=hostile[:100])
+
+
+def test_statements_and_the_monthly_report_reconcile_on_the_page(client, cast, issued):
+    """A voucher-paid service delivered by the station's own staff is on no
+    provider's statement: the page shows it as a line and the totals agree."""
+    provider_service(cast, issued["a"][0], cast.a, amount="80.00")
+    service_actions.service_record_create(
+        actor=cast.staff_a,
+        elder=issued["a"][0],
+        service_type=service_type("errands"),
+        delivered_at=timezone.make_aware(datetime.datetime(2026, 9, 14, 10)),
+        duration_minutes=30,
+        staff=cast.staff_a,
+        price=Decimal("25.00"),
+    )
+    provider_service(cast, issued["b"][0], cast.b)  # another station: left out
+    page = signed_in(client, cast.staff_a).get(
+        reverse("vouchers:statements"), {"month": "2026-09"}
+    )
+    totals = page.context["totals"]
+    assert totals.providers == Decimal("80.00")
+    assert (totals.station_records, totals.station_vouchers) == (1, Decimal("25.00"))
+    assert totals.total == Decimal("105.00") == totals.report_redeemed
+    assert totals.difference == 0
+    html = page.content.decode()
+    assert 'data-line="station"' in html and "¥105.00" in html

@@ -6,11 +6,12 @@ Feature apps add their own demo data through ``seed_demo_steps`` in this module.
 
 from decimal import Decimal
 
-from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.translation import gettext
 
 from carecenter.actions import role_grant
 from carecenter.audit import audit_context
+from carecenter.commands import LocalizedCommand
 from carecenter.models import District, LeadingGroupMember, Role, Station, User
 
 DEFAULT_PASSWORD = "carecenter-demo"
@@ -74,7 +75,7 @@ USERS = [
 seed_demo_steps: list = []
 
 
-class Command(BaseCommand):
+class Command(LocalizedCommand):
     help = "Create or refresh the demo district, stations, users and data."
 
     def add_arguments(self, parser):
@@ -130,7 +131,14 @@ class Command(BaseCommand):
 
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: district DEMO, stations {', '.join(stations)}; "
-                f"users {', '.join(users)} with password {password!r}"
+                gettext(
+                    "Demo data ready: district DEMO, stations %(stations)s; users "
+                    "%(users)s with password %(password)s"
+                )
+                % {
+                    "stations": ", ".join(stations),
+                    "users": ", ".join(users),
+                    "password": repr(password),
+                }
             )
         )

@@ -10,16 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
-from django.core.management.base import BaseCommand, CommandError, no_translations
+from django.core.management.base import CommandError
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from carecenter.commands import LocalizedCommand
 from carecenter.models import Role, Station, User
 from elders.roster import FILE_ROW, RosterErrors, check_file_size, roster_import
 
 
-class Command(BaseCommand):
+class Command(LocalizedCommand):
     help = (
         "Import elder archives from a station's roster (.xlsx or .csv), all or nothing."
     )
@@ -35,7 +36,6 @@ class Command(BaseCommand):
             help="username recorded as the importer (default: the first administrator)",
         )
 
-    @no_translations
     def handle(self, *args, file, station, dry_run, actor, **options):
         path = Path(file)
         if not path.is_file():
@@ -61,7 +61,10 @@ class Command(BaseCommand):
                 where = (
                     _("file") if number == FILE_ROW else _("row %(n)d") % {"n": number}
                 )
-                self.stderr.write(f"{where}: {'; '.join(reasons)}")
+                self.stderr.write(
+                    _("%(where)s: %(reasons)s")
+                    % {"where": where, "reasons": "; ".join(reasons)}
+                )
             raise CommandError(
                 _("%(n)d bad rows; nothing was written.") % {"n": len(exc.problems)}
             ) from None

@@ -8,15 +8,17 @@ counts the rows under each key.
 
 import logging
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 from carecenter.audit import audit_context
+from carecenter.commands import LocalizedCommand
 from elders import rotation
 
 security_log = logging.getLogger("carecenter.security")
 
 
-class Command(BaseCommand):
+class Command(LocalizedCommand):
     help = (
         "Re-encrypt resident ID numbers with the first key of FIELD_ENCRYPTION_KEY "
         "(safe to interrupt and repeat)."
@@ -32,20 +34,26 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch, status, **options):
         if batch < 1:
-            raise CommandError("--batch must be at least 1.")
+            raise CommandError(_("--batch must be at least 1."))
         before = rotation.key_status()
         self._report(before)
         if before.unreadable:
             raise CommandError(
-                f"{before.unreadable} ID numbers are under a key that is not in "
-                "FIELD_ENCRYPTION_KEY: put that key back (after the new one) first."
+                _(
+                    "%(n)d ID numbers are under a key that is not in "
+                    "FIELD_ENCRYPTION_KEY: put that key back (after the new one) "
+                    "first."
+                )
+                % {"n": before.unreadable}
             )
         if status:
             return
         with audit_context(reason="field_key.rotated"):
             done = rotation.rotate(
                 batch=batch,
-                progress=lambda n: self.stdout.write(f"  {n} re-encrypted …"),
+                progress=lambda n: self.stdout.write(
+                    _("  %(n)d re-encrypted …") % {"n": n}
+                ),
             )
         after = rotation.key_status()
         security_log.info(
@@ -55,22 +63,30 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             self.style.SUCCESS(
-                f"{done} ID numbers re-encrypted with the first key; "
-                f"{after.to_rotate} left under older keys."
+                _(
+                    "%(done)d ID numbers re-encrypted with the first key; "
+                    "%(left)d left under older keys."
+                )
+                % {"done": done, "left": after.to_rotate}
             )
         )
         if not after.to_rotate:
             self.stdout.write(
-                "Every number is under the first key: the older keys can be "
-                "removed from FIELD_ENCRYPTION_KEY (keep them with old backups)."
+                _(
+                    "Every number is under the first key: the older keys can be "
+                    "removed from FIELD_ENCRYPTION_KEY (keep them with old backups)."
+                )
             )
 
     def _report(self, status):
         for key_id, rows in sorted(status.by_key.items()):
             if key_id == status.current:
-                state = "first key"
+                state = _("first key")
             elif key_id in status.configured:
-                state = "older key, to rotate"
+                state = _("older key, to rotate")
             else:
-                state = "UNKNOWN KEY"
-            self.stdout.write(f"key {key_id.hex()}: {rows} ID numbers ({state})")
+                state = _("UNKNOWN KEY")
+            self.stdout.write(
+                _("key %(key)s: %(n)d ID numbers (%(state)s)")
+                % {"key": key_id.hex(), "n": rows, "state": state}
+            )

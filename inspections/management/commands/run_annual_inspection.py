@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
+from carecenter.commands import LocalizedCommand
 from carecenter.models import Station
 from inspections import actions
 
 
-class Command(BaseCommand):
+class Command(LocalizedCommand):
     help = (
         "Create or refresh every station's annual inspection of a year; safe to "
         "repeat (decided inspections are left as decided)."
@@ -20,7 +22,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, year, **options):
         if not 2000 <= year <= 2100:
-            raise CommandError(f"Give the year as YYYY, not {year}.")
+            raise CommandError(
+                _("Give the year as YYYY, not %(year)s.") % {"year": year}
+            )
         try:
             result = actions.inspections_refresh(year=year)
         except ValidationError as exc:
@@ -30,20 +34,36 @@ class Command(BaseCommand):
         created = {id(i) for i in result.created}
         for inspection in result.inspections:
             state = (
-                "decided, kept as decided"
+                _("decided, kept as decided")
                 if inspection.pk in frozen
-                else "created"
+                else _("created")
                 if id(inspection) in created
-                else "refreshed"
+                else _("refreshed")
             )
             self.stdout.write(
-                f"{codes[inspection.station_id]} {year}: score {inspection.score}, "
-                f"recommendation {inspection.recommendation} ({state})"
+                _(
+                    "%(code)s %(year)s: score %(score)s, recommendation %(rec)s "
+                    "(%(state)s)"
+                )
+                % {
+                    "code": codes[inspection.station_id],
+                    "year": year,
+                    "score": inspection.score,
+                    "rec": inspection.get_recommendation_display(),
+                    "state": state,
+                }
             )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Inspections {year}: {len(result.created)} created, "
-                f"{len(result.refreshed)} refreshed, {len(result.frozen)} decided "
-                "and left as they were."
+                _(
+                    "Inspections %(year)s: %(created)d created, %(refreshed)d "
+                    "refreshed, %(frozen)d decided and left as they were."
+                )
+                % {
+                    "year": year,
+                    "created": len(result.created),
+                    "refreshed": len(result.refreshed),
+                    "frozen": len(result.frozen),
+                }
             )
         )

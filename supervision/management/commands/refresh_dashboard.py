@@ -9,14 +9,16 @@ only the station-months touched since the last refresh. Safe to repeat.
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
+from carecenter.commands import LocalizedCommand
 from supervision import actions
 from supervision.models import RefreshTrigger
 from vouchers.forms import parse_month
 
 
-class Command(BaseCommand):
+class Command(LocalizedCommand):
     help = "Recompute the dashboard's figures; safe to repeat."
 
     def add_arguments(self, parser):
@@ -30,7 +32,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, first=None, last=None, changed=False, **options):
         if changed and (first or last):
-            raise CommandError("--changed cannot be combined with --from or --to.")
+            raise CommandError(_("--changed cannot be combined with --from or --to."))
         try:
             first = parse_month(first) if first else None
             last = parse_month(last) if last else None
@@ -42,7 +44,7 @@ class Command(BaseCommand):
             last = last or actions.this_month()
             first = first or last
             if first > last:
-                raise CommandError("--from comes after --to.")
+                raise CommandError(_("--from comes after --to."))
             run = actions.figures_refresh(
                 first=first, last=last, trigger=RefreshTrigger.COMMAND
             )
@@ -50,10 +52,26 @@ class Command(BaseCommand):
             run = actions.figures_refresh_recent(trigger=RefreshTrigger.COMMAND)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Figures {run.first_month:%Y-%m} to {run.last_month:%Y-%m}"
-                f"{' with the snapshot' if run.snapshot else ''}: "
-                f"{run.figures_written} written, {run.figures_deleted} deleted, "
-                f"{run.stale_months} changed months folded in, "
-                f"in {run.duration_seconds:.2f} s."
+                (
+                    _(
+                        "Figures %(first)s to %(last)s with the snapshot: %(written)d "
+                        "written, %(deleted)d deleted, %(stale)d changed months "
+                        "folded in, in %(s).2f s."
+                    )
+                    if run.snapshot
+                    else _(
+                        "Figures %(first)s to %(last)s: %(written)d written, "
+                        "%(deleted)d deleted, %(stale)d changed months folded in, "
+                        "in %(s).2f s."
+                    )
+                )
+                % {
+                    "first": f"{run.first_month:%Y-%m}",
+                    "last": f"{run.last_month:%Y-%m}",
+                    "written": run.figures_written,
+                    "deleted": run.figures_deleted,
+                    "stale": run.stale_months,
+                    "s": run.duration_seconds,
+                }
             )
         )

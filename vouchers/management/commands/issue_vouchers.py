@@ -7,15 +7,17 @@ with ``--actor USERNAME --reason TEXT``; the run keeps both.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
+from carecenter.commands import LocalizedCommand
 from carecenter.models import Station, User
 from vouchers import actions
 from vouchers.forms import parse_month
 from vouchers.models import RunTrigger
 
 
-class Command(BaseCommand):
+class Command(LocalizedCommand):
     help = (
         "Issue a month's service vouchers (this month or the next); safe to repeat. "
         "An ended month needs --actor (an administrator) and --reason."
@@ -38,7 +40,9 @@ class Command(BaseCommand):
         if actor:
             user = User.objects.filter(username=actor, is_active=True).first()
             if user is None:
-                raise CommandError(f"No active user {actor!r}.")
+                raise CommandError(
+                    _("No active user named %(name)s.") % {"name": actor}
+                )
         try:
             reason = actions.issue_month_check(month=day, actor=user, reason=reason)
         except ValidationError as exc:
@@ -48,9 +52,11 @@ class Command(BaseCommand):
             try:
                 found = Station.objects.get(code=station)
             except Station.DoesNotExist:
-                raise CommandError(f"No station with code {station!r}.") from None
+                raise CommandError(
+                    _("No station with the code %(code)s.") % {"code": station}
+                ) from None
             if not found.is_active:
-                raise CommandError(f"Station {station} is closed.")
+                raise CommandError(_("Station %(code)s is closed.") % {"code": station})
             stations = [found]
         result = actions.month_issue(
             month=day,
@@ -62,19 +68,42 @@ class Command(BaseCommand):
         codes = {s.pk: s.code for s in Station.objects.all()}
         for skipped in result.stopped:
             self.stdout.write(
-                f"{skipped.code} {day:%Y-%m}: funding stopped by the annual "
-                "inspection, no vouchers issued"
+                _(
+                    "%(code)s %(month)s: funding stopped by the annual inspection, "
+                    "no vouchers issued"
+                )
+                % {"code": skipped.code, "month": f"{day:%Y-%m}"}
             )
         for run, cycle in zip(result.runs, result.cycles, strict=True):
             self.stdout.write(
-                f"{codes[run.station_id]} {day:%Y-%m}: {run.grants_created} new grants "
-                f"(free {run.free_count}, low-cost {run.low_cost_count}), "
-                f"¥{run.amount_created}; cycle {cycle.status}, "
-                f"{cycle.grants_count} grants ¥{cycle.total_amount} in all"
+                _(
+                    "%(code)s %(month)s: %(new)d new grants (free %(free)d, "
+                    "low-cost %(low)d), ¥%(amount)s; cycle %(status)s, %(grants)d "
+                    "grants ¥%(total)s in all"
+                )
+                % {
+                    "code": codes[run.station_id],
+                    "month": f"{day:%Y-%m}",
+                    "new": run.grants_created,
+                    "free": run.free_count,
+                    "low": run.low_cost_count,
+                    "amount": run.amount_created,
+                    "status": cycle.get_status_display(),
+                    "grants": cycle.grants_count,
+                    "total": cycle.total_amount,
+                }
             )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Issued {result.grants_created} grants, ¥{result.amount_created}, "
-                f"to {len(result.runs)} stations for {day:%Y-%m}."
+                _(
+                    "Issued %(grants)d grants, ¥%(amount)s, to %(stations)d "
+                    "stations for %(month)s."
+                )
+                % {
+                    "grants": result.grants_created,
+                    "amount": result.amount_created,
+                    "stations": len(result.runs),
+                    "month": f"{day:%Y-%m}",
+                }
             )
         )

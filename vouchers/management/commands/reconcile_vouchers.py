@@ -7,13 +7,15 @@ every provider statement against its records; prints what disagrees. Exit status
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
+from carecenter.commands import LocalizedCommand
 from carecenter.models import Station
 from vouchers.reconcile import reconcile_and_record
 
 
-class Command(BaseCommand):
+class Command(LocalizedCommand):
     help = (
         "Reconcile the voucher money: grants against the ledger, cycles against "
         "grants, provider statements against records. Exit 1 on any disagreement."
@@ -27,20 +29,29 @@ class Command(BaseCommand):
         if station:
             found = Station.objects.filter(code=station).first()
             if found is None:
-                raise CommandError(f"No station with code {station!r}.")
+                raise CommandError(
+                    _("No station with the code %(code)s.") % {"code": station}
+                )
         result, _run = reconcile_and_record(station=found)
         for disagreement in result.disagreements:
-            self.stdout.write(f"DISAGREES {disagreement.check}: {disagreement}")
+            self.stdout.write(
+                _("DISAGREES %(check)s: %(what)s")
+                % {"check": disagreement.check, "what": disagreement}
+            )
         checked = ", ".join(f"{n} {what}" for what, n in result.checked.items())
         if result.disagreements:
             raise CommandError(
-                f"{len(result.disagreements)} disagreements found "
-                f"(checked {checked} in {result.seconds:.1f} s).",
+                _("%(n)d disagreements found (checked %(checked)s in %(s).1f s).")
+                % {
+                    "n": len(result.disagreements),
+                    "checked": checked,
+                    "s": result.seconds,
+                },
                 returncode=1,
             )
         self.stdout.write(
             self.style.SUCCESS(
-                f"The voucher money reconciles: checked {checked} "
-                f"in {result.seconds:.1f} s."
+                _("The voucher money reconciles: checked %(checked)s in %(s).1f s.")
+                % {"checked": checked, "s": result.seconds}
             )
         )
