@@ -173,7 +173,7 @@ def test_a_late_service_waits_for_the_manager_who_confirms_it(
     page.select_option("#id_service_type", str(service_type("chat").pk))
     page.check("input[name=delivered_by][value=staff]")
     page.fill("#id_delivered_at", delivered.strftime("%Y-%m-%dT10:00"))
-    page.fill("#id_duration_minutes", "40")
+    page.fill("#id_duration_minutes", "60")
     page.fill("#id_price", "45")
     page.locator("form.service-record-form button[type=submit]").click()
     page.locator(".late-record").wait_for()
