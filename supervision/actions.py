@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from carecenter.models import Station
 from carecenter.months import add_months
-from supervision.aggregates import replace_family
+from elders.models import Elder
+from supervision.aggregates import backfill_snapshot, replace_family
 from supervision.models import (
     FLOW_FAMILIES,
     SNAPSHOT_FAMILIES,
@@ -205,3 +206,67 @@ def figures_refresh_changed(*, trigger: str = RefreshTrigger.COMMAND) -> Refresh
         figures_written=written,
         figures_deleted=deleted,
     )
+
+
+@transaction.atomic
+def snapshots_backfill(
+    *,
+    first: datetime.date | None = None,
+    last: datetime.date | None = None,
+    trigger: str = RefreshTrigger.COMMAND,
+) -> list[RefreshRun]:
+    """Give every ended month without a snapshot the one its end would have had,
+    from the history kept (PRODUCT.md "Supervision": elders on file and open
+    follow-ups by month). From ``first`` (default: the month of the first
+    archive) to ``last`` (default and at most: last month). A month with a
+    snapshot keeps it, so this is safe to repeat; the monthly job runs it.
+
+    Each month filled is a ``RefreshRun`` of that month with ``snapshot`` set and
+    ``all_stations`` off, so the page's "as of" stays the latest real refresh.
+    """
+    previous = add_months(this_month(), -1)
+    last = min((last or previous).replace(day=1), previous)
+    if first is None:
+        earliest = (
+            Elder.objects.order_by("created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if earliest is None:
+            return []
+        first = timezone.localtime(earliest).date()
+    first = first.replace(day=1)
+    kept = set(
+        RefreshRun.objects.filter(
+            snapshot=True, last_month__gte=first, last_month__lte=last
+        ).values_list("last_month", flat=True)
+    )
+    months = []
+    month = first
+    while month <= last:
+        if month not in kept:
+            months.append(month)
+        month = add_months(month, 1)
+    if not months:
+        return []
+    station_ids = _all_station_ids()
+    runs = []
+    with connection.cursor() as cursor:
+        _lock(cursor)
+        for month in months:
+            started = timezone.now()
+            day = add_months(month, 1) - datetime.timedelta(days=1)
+            written = backfill_snapshot(cursor, station_ids, month, day)
+            runs.append(
+                RefreshRun.objects.create(
+                    trigger=trigger,
+                    started_at=started,
+                    finished_at=timezone.now(),
+                    first_month=month,
+                    last_month=month,
+                    all_stations=False,
+                    snapshot=True,
+                    figures_written=written,
+                )
+            )
+    return runs

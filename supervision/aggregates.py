@@ -30,7 +30,8 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.apps import apps
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from elders.eligibility import annotate_tier, years_before
@@ -82,13 +83,39 @@ def _counted(queryset, station: str, metric: str, month: datetime.date) -> Selec
 # --- Snapshot families (stored under the month of the refresh) ----------------------
 
 
-def elders_select(station_ids: Sequence[int], month: datetime.date) -> Select:
-    today = timezone.localdate()
+def _day_end(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(
+        datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time())
+    )
+
+
+def _on_file(station_ids: Sequence[int], on: datetime.date | None):
+    """Elders on file today, or (``on``) at the end of a past day as their history
+    tells it: the status of each archive's latest history event by then (an
+    archive not yet created then has none)."""
+    if on is None:
+        return Elder.objects.filter(station_id__in=station_ids, status__in=ON_FILE)
+    events = apps.get_model("elders", "ElderEvent").objects
+    status_then = Subquery(
+        events.filter(pgh_obj_id=OuterRef("pk"), pgh_created_at__lt=_day_end(on))
+        .order_by("-pgh_created_at", "-pgh_id")
+        .values("status")[:1]
+    )
+    return (
+        Elder.objects.filter(station_id__in=station_ids)
+        .alias(status_then=status_then)
+        .filter(status_then__in=ON_FILE)
+    )
+
+
+def elders_select(
+    station_ids: Sequence[int], month: datetime.date, on: datetime.date | None = None
+) -> Select:
+    """Elders on file by age band, tier and category: today's, or at the end of
+    the past day ``on`` (a back-filled snapshot)."""
+    today = on or timezone.localdate()
     on_file = (
-        annotate_tier(
-            Elder.objects.filter(station_id__in=station_ids, status__in=ON_FILE),
-            on=today,
-        )
+        annotate_tier(_on_file(station_ids, on), on=today)
         .order_by()
         .values("station_id", "birth_date", "categories", "tier")
     )
@@ -320,6 +347,47 @@ def volunteers_select(
 
 
 # --- Writing a family -----------------------------------------------------------------
+
+
+def follow_ups_then_select(
+    station_ids: Sequence[int], month: datetime.date, on: datetime.date
+) -> Select:
+    """Follow-ups open at the end of the past day ``on``."""
+    end = _day_end(on)
+    return _counted(
+        Visit.objects.filter(
+            station_id__in=station_ids, needs_follow_up=True, started_at__lt=end
+        ).filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=end)),
+        "station_id",
+        Metric.FOLLOW_UPS_OPEN,
+        month,
+    )
+
+
+def backfill_snapshot(
+    cursor, station_ids: Sequence[int], month: datetime.date, on: datetime.date
+) -> int:
+    """Store the snapshot a month without one would have had at its end, from
+    the history kept: elders on file (status, age, tier, categories on ``on``)
+    and open follow-ups. Needs and expiring papers are not reconstructed. One
+    statement; returns the figures written."""
+    fresh = _union(
+        elders_select(station_ids, month, on=on),
+        follow_ups_then_select(station_ids, month, on),
+    )
+    table = MonthlyFigure._meta.db_table
+    cursor.execute(
+        f"""
+        INSERT INTO {table} AS f (station_id, month, metric, key, value)
+        SELECT station_id, month, metric, key, value
+        FROM ({fresh.sql}) AS fresh (station_id, month, metric, key, value)
+        WHERE value <> 0
+        ON CONFLICT (station_id, month, metric, key)
+        DO UPDATE SET value = EXCLUDED.value
+        """,
+        fresh.params,
+    )
+    return cursor.rowcount
 
 
 def _scope(family: str, first: datetime.date, last: datetime.date) -> Select:

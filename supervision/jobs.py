@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carecenter.jobs import register_job
 from supervision import actions
-from supervision.models import RefreshRun
+from supervision.models import RefreshRun, RefreshTrigger
 
 #: Beat refreshes every 15 minutes; figures older than this are refreshed by the
 #: catch-up (the page flags figures older than an hour).
@@ -24,6 +24,14 @@ def refresh_catch_up(now: datetime.datetime) -> dict | None:
     return {"figures_written": run.figures_written, "stale_months": run.stale_months}
 
 
+def snapshot_catch_up(now: datetime.datetime) -> dict | None:
+    """Fill the ended months that have no snapshot (one query when none lacks)."""
+    runs = actions.snapshots_backfill(trigger=RefreshTrigger.SCHEDULE)
+    if not runs:
+        return None
+    return {"months": [f"{run.last_month:%Y-%m}" for run in runs]}
+
+
 def register() -> None:
     register_job(
         "supervision.refresh",
@@ -35,4 +43,15 @@ def register() -> None:
         ),
         catch_up=refresh_catch_up,
         order=40,
+    )
+    register_job(
+        "supervision.snapshot_backfill",
+        _("Monthly elder snapshot"),
+        _(
+            "On the 1st at 00:20 every ended month without a snapshot of its elders "
+            "and follow-ups gets the one its end would have had, from the history "
+            "kept. Caught up every hour."
+        ),
+        catch_up=snapshot_catch_up,
+        order=41,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from supervision import actions
+from supervision.models import RefreshTrigger
 
 
 @shared_task(name="supervision.refresh")
@@ -20,3 +21,11 @@ def refresh() -> dict:
         "figures_written": run.figures_written,
         "figures_deleted": run.figures_deleted,
     }
+
+
+@shared_task(name="supervision.snapshot_backfill")
+def snapshot_backfill() -> dict:
+    """Give every ended month without a snapshot the one its end would have had
+    (from the history kept). Nothing to do when every month kept its own."""
+    runs = actions.snapshots_backfill(trigger=RefreshTrigger.SCHEDULE)
+    return {"months": [f"{run.last_month:%Y-%m}" for run in runs]}

@@ -242,7 +242,7 @@ def _shell(*args) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1", "CELERY_BROKER_URL": ""}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     return subprocess.run(
-        [sys.executable, "manage.py", "reconcile_vouchers", *args],
+        [sys.executable, "manage.py", "reconcile_vouchers", "--language", "en", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -29,8 +29,24 @@ class Command(LocalizedCommand):
             action="store_true",
             help="only the station-months changed since the last refresh",
         )
+        parser.add_argument(
+            "--backfill-snapshots",
+            action="store_true",
+            help="give ended months without a snapshot theirs, from the history",
+        )
 
-    def handle(self, *args, first=None, last=None, changed=False, **options):
+    def handle(
+        self,
+        *args,
+        first=None,
+        last=None,
+        changed=False,
+        backfill_snapshots=False,
+        **options,
+    ):
+        if backfill_snapshots:
+            self._backfill(first, last)
+            return
         if changed and (first or last):
             raise CommandError(_("--changed cannot be combined with --from or --to."))
         try:
@@ -73,5 +89,24 @@ class Command(LocalizedCommand):
                     "stale": run.stale_months,
                     "s": run.duration_seconds,
                 }
+            )
+        )
+
+    def _backfill(self, first, last) -> None:
+        try:
+            first = parse_month(first) if first else None
+            last = parse_month(last) if last else None
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        runs = actions.snapshots_backfill(first=first, last=last)
+        for run in runs:
+            self.stdout.write(
+                _("%(month)s: snapshot filled in from the history, %(n)d figures")
+                % {"month": f"{run.last_month:%Y-%m}", "n": run.figures_written}
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("%(n)d months filled in; every other month kept its snapshot.")
+                % {"n": len(runs)}
             )
         )
