@@ -30,6 +30,7 @@ from carecenter.scoping import (
 from daysheets import actions, queries
 from daysheets.forms import EndEnrolmentForm, EnrolmentForm, SheetForm, WalkInForm
 from daysheets.models import Enrolment
+from services.actions import BatchErrors
 from services.models import ServiceType
 
 PAGE_SIZE = 50
@@ -111,7 +112,7 @@ def sheet(request, station_pk: int, code: str, day: datetime.date):
                     provider=form.cleaned_data["provider"],
                 )
             except ValidationError as exc:
-                if isinstance(exc, actions.BatchErrors):
+                if isinstance(exc, BatchErrors):
                     for index, errors in sorted(exc.by_index.items()):
                         for message in (m for ms in errors.values() for m in ms):
                             form.add_error(
