@@ -134,33 +134,37 @@ def route_list(sheet: DaySheet) -> list[RouteStop]:
     ]
 
 
-def today_sheets(*, user, station, day: datetime.date | None = None) -> list[dict]:
-    """A day's sheets of a station (today's by default): enrolled and recorded
-    per service (two grouped queries)."""
-    today = day or timezone.localdate()
+def day_sheet_counts(*, user, stations, day: datetime.date) -> dict[int, list[dict]]:
+    """Each station's sheets of a day: enrolled and recorded per service (two
+    grouped queries whatever the number of stations)."""
     services = day_sheet_services()
-    enrolled = dict(
-        visible_to(user, Enrolment.objects.all())
-        .filter(enrolled_on(today), station=station, elder__status=Status.ACTIVE)
+    enrolled = {
+        (station_id, service_id): n
+        for station_id, service_id, n in visible_to(user, Enrolment.objects.all())
+        .filter(enrolled_on(day), station__in=stations, elder__status=Status.ACTIVE)
         .order_by()
-        .values_list("service_type_id")
+        .values_list("station_id", "service_type_id")
         .annotate(n=Count("pk"))
-    )
-    recorded = dict(
-        visible_to(user, ServiceRecord.objects.all())
-        .filter(station=station, service_day=today, cancelled_at__isnull=True)
+    }
+    recorded = {
+        (station_id, service_id): n
+        for station_id, service_id, n in visible_to(user, ServiceRecord.objects.all())
+        .filter(station__in=stations, service_day=day, cancelled_at__isnull=True)
         .order_by()
-        .values_list("service_type_id")
+        .values_list("station_id", "service_type_id")
         .annotate(n=Count("pk"))
-    )
-    return [
-        {
-            "service_type": s,
-            "enrolled": enrolled.get(s.pk, 0),
-            "recorded": recorded.get(s.pk, 0),
-        }
-        for s in services
-    ]
+    }
+    return {
+        station.pk: [
+            {
+                "service_type": s,
+                "enrolled": enrolled.get((station.pk, s.pk), 0),
+                "recorded": recorded.get((station.pk, s.pk), 0),
+            }
+            for s in services
+        ]
+        for station in stations
+    }
 
 
 @home_counter(

@@ -48,20 +48,13 @@ def index(request):
     """Today's (or a chosen day's) sheets of every station the user reads."""
     day = _day(request)
     stations = list(report_stations(request.user).order_by("code"))
+    counts = queries.day_sheet_counts(user=request.user, stations=stations, day=day)
     return render(
         request,
         "daysheets/index.html",
         {
             "day": day,
-            "stations": [
-                {
-                    "station": s,
-                    "sheets": queries.today_sheets(
-                        user=request.user, station=s, day=day
-                    ),
-                }
-                for s in stations[:10]
-            ],
+            "stations": [{"station": s, "sheets": counts[s.pk]} for s in stations],
         },
     )
 
@@ -92,24 +85,32 @@ def sheet(request, station_pk: int, code: str, day: datetime.date):
         user=request.user,
         station=station,
         day=day,
-        elder_ids=list(to_take),
+        elder_ids=[row.elder.pk for row in day_sheet.rows],
     )
     if request.method == "POST":
         require_write(request.user, station)
         if form.is_valid():
+            ticked = form.cleaned_data["present"]
+            # Ticked and recorded already (the same sheet sent twice): existing.
+            already = sum(1 for pk in ticked if pk not in to_take)
             lines = [
                 actions.SheetLine(to_take[pk].elder, to_take[pk].quantity)
-                for pk in form.cleaned_data["present"]
+                for pk in ticked
+                if pk in to_take
             ]
             try:
-                result = actions.day_sheet_take(
-                    actor=request.user,
-                    station=station,
-                    service_type=service_type,
-                    day=day,
-                    at=form.cleaned_data["at"],
-                    lines=lines,
-                    provider=form.cleaned_data["provider"],
+                result = (
+                    actions.day_sheet_take(
+                        actor=request.user,
+                        station=station,
+                        service_type=service_type,
+                        day=day,
+                        at=form.cleaned_data["at"],
+                        lines=lines,
+                        provider=form.cleaned_data["provider"],
+                    )
+                    if lines
+                    else None
                 )
             except ValidationError as exc:
                 if isinstance(exc, BatchErrors):
@@ -121,13 +122,14 @@ def sheet(request, station_pk: int, code: str, day: datetime.date):
                 else:
                     add_action_errors(form, exc)
             else:
-                late = sum(1 for r in result.records if r.awaits_confirmation)
+                created = result.created if result else 0
+                existing = (result.existing if result else 0) + already
                 messages.success(
                     request,
                     _("%(created)d recorded, %(existing)d already recorded.")
-                    % {"created": result.created, "existing": result.existing},
+                    % {"created": created, "existing": existing},
                 )
-                if late:
+                if result and any(r.awaits_confirmation for r in result.records):
                     messages.warning(
                         request,
                         _(

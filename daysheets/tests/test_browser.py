@@ -78,7 +78,8 @@ def test_lunch_for_sixty_in_one_submit(
     page.screenshot(
         path=os.path.join(screenshot_dir, "day-sheet-tablet-zh.png"), full_page=True
     )
-    page.get_by_role("button", name="记录已勾选的老人").click()
+    with page.expect_request(lambda r: r.method == "POST") as sent:
+        page.get_by_role("button", name="记录已勾选的老人").click()
     page.locator(".alert-success").first.wait_for()
     assert ServiceRecord.objects.count() == 59
     assert page.locator(".tick-row.is-recorded").count() == 59
@@ -88,17 +89,21 @@ def test_lunch_for_sixty_in_one_submit(
     redeemed = LedgerEntry.objects.filter(kind="redemption").count()
     assert redeemed == 58  # the walk-in has no vouchers
 
-    # The old form submitted again (back, then submit): nothing is written twice.
-    page.go_back()
-    page.go_back()
-    page.locator("input[name=present]").first.wait_for()
-    page.get_by_role("button", name="记录已勾选的老人").click()
-    page.locator(".alert-success").first.wait_for()
+    # The same submit again (a double tap, a resent form): nothing twice.
+    again = page.request.post(
+        sent.value.url,
+        data=sent.value.post_data,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        max_redirects=0,
+    )
+    assert again.status == 302
+    page.reload()
+    assert "0 条" in page.locator(".alert-success").first.inner_text()
     assert ServiceRecord.objects.count() == 59
     assert LedgerEntry.objects.filter(kind="redemption").count() == redeemed
 
     page.get_by_role("button", name="English").click()
-    page.get_by_text("recorded on this sheet").first.wait_for()
+    page.get_by_role("button", name="Record the ticked elders").wait_for()
     page.screenshot(
         path=os.path.join(screenshot_dir, "day-sheet-taken-en.png"), full_page=True
     )

@@ -167,3 +167,22 @@ def test_an_enrolment_is_made_on_its_page(client, cast):
     )
     assert response.status_code == 302
     assert Enrolment.objects.get().weekdays == [0, 2, 4]
+
+
+def test_the_index_costs_the_same_queries_for_a_district(client, cast):
+    from carecenter.tests.factories import StationFactory
+
+    client.force_login(cast.supervisor)
+
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("daysheets:index"))
+        return len(captured), response.content.decode()
+
+    count()
+    few, html = count()
+    assert "甲站" in html and "乙站" in html and "丙站" not in html
+    for n in range(5):
+        station = StationFactory(code=f"S{n}", district=cast.d1)
+        enrol(cast.admin, ElderFactory(station=station))
+    assert count()[0] == few
