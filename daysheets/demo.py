@@ -64,12 +64,13 @@ def seed_day_sheets(command, stations, users) -> None:
                 sheet = queries.day_sheet(
                     user=staff, station=station, service_type=types[service], day=day
                 )
-                rows = sheet.to_take
+                if sheet.recorded:
+                    continue  # taken already (a second run)
                 # Someone is absent now and then: the sheet unticks them.
                 lines = [
                     actions.SheetLine(r.elder, r.quantity)
-                    for n, r in enumerate(rows)
-                    if (n + back) % 7 != 3
+                    for r in sheet.to_take
+                    if (r.elder.pk + back) % 7 != 3
                 ]
                 if not lines:
                     continue

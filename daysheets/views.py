@@ -140,11 +140,13 @@ def sheet(request, station_pk: int, code: str, day: datetime.date):
                 return redirect(
                     reverse("daysheets:sheet", args=[station.pk, code, day])
                 )
-    present = (
-        {int(v) for v in request.POST.getlist("present") if v.isdigit()}
-        if request.method == "POST"
-        else set(to_take)
-    )
+    if request.method == "POST":
+        present = {int(v) for v in request.POST.getlist("present") if v.isdigit()}
+    elif day_sheet.recorded:
+        # Taken already: whoever is left was absent; ticking them is a choice.
+        present = {row.elder.pk for row in day_sheet.to_take if row.walk_in}
+    else:
+        present = set(to_take)
     walk_ins = [
         row.elder.pk for row in day_sheet.rows if row.walk_in and row.record is None
     ]
