@@ -413,3 +413,16 @@ class TestFigures:
                 came_counts.get(station.pk, 0),
             ) == self.direct(station, start, end)
         assert count_by_station(Activity.objects.none()) == {}
+
+
+def test_those_signed_up_are_ticked_until_attendance_is_taken(client, cast):
+    activity = plan(cast.staff_a, cast.a)
+    signed = [ElderFactory(station=cast.a) for _ in range(3)]
+    actions.activity_sign_up(
+        actor=cast.staff_a, activity=activity, elder_ids=[e.pk for e in signed]
+    )
+    client.force_login(cast.staff_a)
+    url = reverse("activities:detail", args=[activity.pk])
+    assert client.get(url).content.decode().count(" checked") == 3
+    client.post(url, {"elders": [signed[0].pk], "what": "attendance"})
+    assert client.get(url).content.decode().count(" checked") == 1
