@@ -119,6 +119,20 @@ class TestTakingASheet:
         assert ServiceRecord.objects.count() == 5
         assert LedgerEntry.objects.count() == ledger
 
+    def test_its_statements_grow_by_a_bounded_number_per_line(self, cast, caterer):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        elders = [free_elder(cast.a) for _ in range(20)]
+        issue(month=timezone.localdate().replace(day=1))
+        with CaptureQueriesContext(connection) as captured:
+            take(cast, elders, provider=caterer)
+        # The single-record action per line, its savepoint and its payment.
+        assert len(captured) <= 20 * 16
+        with CaptureQueriesContext(connection) as captured:
+            take(cast, elders, provider=caterer)
+        assert len(captured) <= 8  # a sheet sent again: a few statements in all
+
     def test_one_invalid_line_writes_nothing(self, cast, caterer):
         elders = [free_elder(cast.a) for _ in range(3)]
         moved = ElderFactory(station=cast.a, status="moved")
