@@ -70,9 +70,13 @@ class SheetForm(forms.Form):
         required=False,
         label=_("Delivered by"),
         empty_label=_("Station staff (me)"),
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
     at = forms.TimeField(
-        label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        label=_("Time"),
+        widget=forms.TimeInput(
+            attrs={"type": "time", "class": "form-control"}, format="%H:%M"
+        ),
     )
     present = forms.TypedMultipleChoiceField(coerce=int, required=False)
 
