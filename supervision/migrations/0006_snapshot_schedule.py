@@ -33,7 +33,7 @@ def remove_schedule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("supervision", "0004_snapshot_index"),
+        ("supervision", "0005_activities_family"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
