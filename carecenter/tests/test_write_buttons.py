@@ -30,7 +30,7 @@ WRITES = re.compile(
     r"|recheck|decide|checklist|login|scan)$"
 )
 HREF = re.compile(r'href="([^"#]+)"')
-POST_FORM = re.compile(r'<form[^>]*method="post"[^>]*>', re.I)
+POST_FORM = re.compile(r'(<form[^>]*method="post"[^>]*>)(.*?)</form>', re.I | re.S)
 ALLOWED_FORMS = ("data-signout", "language-switcher")
 SKIP = re.compile(r"(\.xlsx|/admin/|/api/|/i18n/|/accounts/|/static/|/media/|sw\.js)")
 
@@ -100,10 +100,13 @@ def write_links(html):
 
 
 def post_forms(html):
+    """Forms that post and offer a button to do it (a read-only sheet may show
+    its ticks in a form, without the button)."""
     return [
         form
-        for form in POST_FORM.findall(html)
+        for form, inside in POST_FORM.findall(html)
         if not any(mark in form for mark in ALLOWED_FORMS)
+        and re.search(r"<button(?![^>]*disabled)[^>]*>", inside)
     ]
 
 
