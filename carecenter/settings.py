@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "services",
     "volunteers",
     "vouchers",
+    "care",
     "inspections",
     "supervision",
 ]

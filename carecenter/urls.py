@@ -14,6 +14,7 @@ urlpatterns = [
     path("volunteers/", include("volunteers.urls")),
     path("services/", include("services.urls")),
     path("vouchers/", include("vouchers.urls")),
+    path("care/", include("care.urls")),
     path("inspections/", include("inspections.urls")),
     path("dashboard/", include("supervision.urls")),
     path(

@@ -402,6 +402,8 @@ class RecordFilterForm(forms.Form):
         ],
     )
     q = forms.CharField(label=_("Elder's name"), required=False)
+    # From the elder's page ("all services"): one elder, out of scope is empty.
+    elder = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

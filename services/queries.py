@@ -105,9 +105,12 @@ def record_list(
     service_type: ServiceType | None = None,
     state: str = "",
     q: str = "",
+    elder: int | None = None,
 ) -> QuerySet[ServiceRecord]:
     """The records the user may see, newest first, narrowed by the filters."""
     queryset = visible_to(user, ServiceRecord.objects.all())
+    if elder is not None:
+        queryset = queryset.filter(elder_id=elder)
     if month is not None:
         start, end = month_bounds(month)
         queryset = queryset.filter(delivered_at__gte=start, delivered_at__lt=end)

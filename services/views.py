@@ -60,6 +60,7 @@ def record_list(request):
         service_type=criteria.get("service_type"),
         state=criteria.get("state") or "",
         q=criteria.get("q") or "",
+        elder=criteria.get("elder"),
     )
     context = page_context(request, records, size=PAGE_SIZE)
     context.update(
