@@ -20,7 +20,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
-from care import actions, queries
+from care import actions, cadence, queries
 from care.models import CareCall, Emergency
 from carecenter.api import ScopedRelatedField, ScopedViewSetMixin, action_errors
 from carecenter.scoping import is_station_reader
@@ -103,6 +103,7 @@ class CareDueSerializer(serializers.Serializer):
     station = serializers.CharField(source="elder.station.code")
     group = serializers.CharField()
     group_label = serializers.CharField()
+    contact = serializers.CharField(help_text="call or visit")
     last_contact = serializers.DateTimeField(allow_null=True)
     due_on = serializers.DateField()
     overdue_days = serializers.IntegerField()
@@ -110,14 +111,20 @@ class CareDueSerializer(serializers.Serializer):
 
 class CareDueView(StationReaderMixin, ListAPIView):
     """Elders due or overdue for contact under the district's cadence
-    (``care.cadence``), most overdue first; one row per elder and group."""
+    (``care.cadence``), most overdue first; one row per elder and group.
+    ``?contact=call`` or ``?contact=visit`` keeps the rules of that kind."""
 
     serializer_class = CareDueSerializer
     filter_backends: list = []
 
     def get_queryset(self):
         self.today = timezone.localdate()
-        return queries.due_obligations(user=self.request.user, today=self.today)
+        contact = self.request.query_params.get("contact")
+        return queries.due_obligations(
+            user=self.request.user,
+            today=self.today,
+            contact=contact if contact in (cadence.CALL, cadence.VISIT) else None,
+        )
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())

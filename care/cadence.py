@@ -142,13 +142,18 @@ def _latest_barthel() -> Subquery:
 
 
 def obligations(
-    elders: QuerySet, *, today: datetime.date | None = None, horizon: int | None = None
+    elders: QuerySet,
+    *,
+    today: datetime.date | None = None,
+    horizon: int | None = None,
+    contact: str | None = None,
 ) -> QuerySet:
     """Every (elder, group) obligation of the active ``elders``, as one statement.
 
-    Rows are dicts: ``elder_id``, ``group``, ``last_contact`` (aware datetime or
-    None), ``due_on`` (date), ``station_id``. With ``horizon`` only the rows due
-    on or before ``today + horizon`` days.
+    Rows are dicts: ``pk`` (the elder), ``group``, ``last_contact`` (aware
+    datetime or None), ``due_on`` (date), ``station_id``. With ``horizon`` only
+    the rows due on or before ``today + horizon`` days; with ``contact``
+    (``CALL`` or ``VISIT``) only the rules of that kind.
     """
     today = today or timezone.localdate()
     tz = timezone.get_current_timezone()
@@ -159,6 +164,8 @@ def obligations(
     )
     parts = []
     for rule in RULES:
+        if contact is not None and rule.contact != contact:
+            continue
         in_person = [F("_last_visit"), F("_last_service")]
         sources = [*in_person, F("_last_call")] if rule.contact == CALL else in_person
         last = Greatest(*sources)
@@ -183,12 +190,17 @@ def obligations(
     return first.union(*rest, all=True)
 
 
-def due(elders: QuerySet, *, today: datetime.date | None = None) -> QuerySet:
+def due(
+    elders: QuerySet,
+    *,
+    today: datetime.date | None = None,
+    contact: str | None = None,
+) -> QuerySet:
     """The obligations due within ``DUE_SOON_DAYS`` or overdue, most overdue first."""
     today = today or timezone.localdate()
-    return obligations(elders, today=today, horizon=DUE_SOON_DAYS).order_by(
-        "due_on", "pk"
-    )
+    return obligations(
+        elders, today=today, horizon=DUE_SOON_DAYS, contact=contact
+    ).order_by("due_on", "pk")
 
 
 def overdue_days(due_on: datetime.date, today: datetime.date) -> int:

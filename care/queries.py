@@ -45,6 +45,7 @@ class DueRow:
     elder: Elder
     group: str
     group_label: str
+    contact: str
     last_contact: datetime.datetime | None
     due_on: datetime.date
     overdue_days: int
@@ -54,9 +55,14 @@ class DueRow:
         return self.overdue_days > 0
 
 
-def due_obligations(*, user, today: datetime.date | None = None) -> QuerySet:
-    """The (elder, group) rows due or overdue among the elders the user may see."""
-    return cadence.due(visible_to(user, Elder.objects.all()), today=today)
+def due_obligations(
+    *, user, today: datetime.date | None = None, contact: str | None = None
+) -> QuerySet:
+    """The (elder, group) rows due or overdue among the elders the user may see
+    (``contact``: only the call rules, or only the visit rules)."""
+    return cadence.due(
+        visible_to(user, Elder.objects.all()), today=today, contact=contact
+    )
 
 
 def due_rows(rows, *, today: datetime.date | None = None) -> list[DueRow]:
@@ -71,6 +77,7 @@ def due_rows(rows, *, today: datetime.date | None = None) -> list[DueRow]:
             elder=elders[row["pk"]],
             group=row["group"],
             group_label=cadence.group_label(row["group"]),
+            contact=cadence.GROUPS[row["group"]].contact,
             last_contact=row["last_contact"],
             due_on=row["due_on"],
             overdue_days=cadence.overdue_days(row["due_on"], today),

@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from care import actions, queries
+from care import actions, cadence, queries
 from care.forms import (
     CareCallForm,
     CloseForm,
@@ -45,11 +45,12 @@ def _elder(request, pk: int) -> Elder:
 
 @station_reader_required
 def due_list(request):
-    """Who is due or overdue a call or a visit, most overdue first."""
+    """Who is due or overdue a call (the default) or a visit, most overdue first."""
     today = timezone.localdate()
+    contact = cadence.VISIT if request.GET.get("contact") == "visit" else cadence.CALL
     pages = page_context(
         request,
-        queries.due_obligations(user=request.user, today=today),
+        queries.due_obligations(user=request.user, today=today, contact=contact),
         size=PAGE_SIZE,
     )
     return render(
@@ -58,8 +59,10 @@ def due_list(request):
         {
             **pages,
             "rows": queries.due_rows(pages["page_obj"].object_list, today=today),
+            "contact": contact,
             "outcomes": CallOutcome.choices,
-            "can_call": writable_stations(request.user).exists(),
+            "can_call": contact == cadence.CALL
+            and writable_stations(request.user).exists(),
             "today": today,
         },
     )

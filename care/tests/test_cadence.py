@@ -83,9 +83,7 @@ def test_visits_and_services_count_as_contact(cast):
 def test_a_call_does_not_replace_a_visit_under_barthel_60(cast):
     elder = ElderFactory(station=cast.a)
     _opened(elder, 60)
-    BarthelAssessmentFactory(
-        elder=elder, feeding=0, bathing=0, transfers=0, mobility=0
-    )
+    BarthelAssessmentFactory(elder=elder, feeding=0, bathing=0, transfers=0, mobility=0)
     total = elder.assessments.get().total
     assert total < 60
     CareCallFactory(elder=elder, called_at=days_ago(1))
@@ -99,9 +97,7 @@ def test_a_call_does_not_replace_a_visit_under_barthel_60(cast):
 def test_barthel_of_60_is_not_in_the_group(cast):
     elder = ElderFactory(station=cast.a)
     _opened(elder, 60)
-    BarthelAssessmentFactory(
-        elder=elder, feeding=0, bathing=0, transfers=0, stairs=0
-    )
+    BarthelAssessmentFactory(elder=elder, feeding=0, bathing=0, transfers=0, stairs=0)
     assert elder.assessments.get().total == 60
     assert (elder.pk, "barthel_below_60") not in rows()
 
