@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Avg, CharField, Count, F, Q, QuerySet, Value
+from django.db.models import CharField, F, Q, QuerySet, Value
 from django.utils import timezone
 
 from care import cadence
@@ -111,21 +111,6 @@ def due_counts(
     return {station: (n, late) for station, n, late in rows}
 
 
-def cadence_coverage(
-    stations: QuerySet, *, today: datetime.date | None = None
-) -> dict[int, tuple[int, int]]:
-    """``{station_id: (obligations, met)}``, met: not overdue today. One statement."""
-    today = today or timezone.localdate()
-    elders = Elder.objects.filter(station__in=stations.values("pk"))
-    sql, params = (
-        cadence.obligations(elders, today=today).order_by().query.sql_with_params()
-    )
-    rows = _grouped(
-        sql, [today, *params], "count(*), count(*) FILTER (WHERE due_on >= %s)"
-    )
-    return {station: (n, met) for station, n, met in rows}
-
-
 # --- Emergencies ----------------------------------------------------------------------
 
 
@@ -159,39 +144,6 @@ def open_emergencies(stations: QuerySet) -> list[Emergency]:
             )
         ).order_by("reported_at")
     )
-
-
-def response_times(
-    stations: QuerySet, *, start: datetime.datetime, end: datetime.datetime
-) -> dict[int, dict]:
-    """Per station: emergencies reported in [start, end), answered, mean and
-    slowest response in minutes. One grouped query."""
-    rows = (
-        Emergency.objects.filter(
-            station__in=stations.values("pk"),
-            reported_at__gte=start,
-            reported_at__lt=end,
-        )
-        .order_by()
-        .values("station_id")
-        .annotate(
-            n=Count("pk"),
-            answered=Count("pk", filter=Q(responded_at__isnull=False)),
-            open=Count("pk", filter=Q(closed_at__isnull=True)),
-            mean=Avg(F("responded_at") - F("reported_at")),
-        )
-    )
-    return {
-        row["station_id"]: {
-            "count": row["n"],
-            "answered": row["answered"],
-            "open": row["open"],
-            "mean_minutes": (
-                round(row["mean"].total_seconds() / 60) if row["mean"] else None
-            ),
-        }
-        for row in rows
-    }
 
 
 # --- Health readings ------------------------------------------------------------------

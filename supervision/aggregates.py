@@ -21,7 +21,10 @@ apps define them as querysets they are compiled from those querysets:
 * vouchers are the ledger's signed sums per kind by voucher month, like
   ``vouchers.queries.monthly_report``; the budget is ``StationBudget``, stored
   under 1 January of its year;
-* volunteer hours are the time-bank ledger's minutes by month.
+* volunteer hours are the time-bank ledger's minutes by month;
+* the contact cadence is ``care.cadence.obligations`` on the day of the refresh
+  (owed, and not overdue, per group); care calls and emergencies belong to the
+  local month of the call or the report.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 from django.utils import timezone
 
+from care import cadence
+from care.models import CallOutcome, Emergency
 from elders.eligibility import annotate_tier, years_before
 from elders.models import Elder, Status
 from services.models import AgreementStatus, ServiceAgreement
@@ -180,6 +185,15 @@ def alerts_select(station_ids: Sequence[int], month: datetime.date) -> Select:
             month,
         ),
         _counted(
+            Emergency.objects.filter(
+                station_id__in=station_ids, closed_at__isnull=True
+            ),
+            "station_id",
+            Metric.EMERGENCIES_OPEN,
+            month,
+        ),
+        cadence_select(station_ids, month, today),
+        _counted(
             ServiceAgreement.objects.filter(
                 station_id__in=station_ids,
                 status=AgreementStatus.ACTIVE,
@@ -192,6 +206,32 @@ def alerts_select(station_ids: Sequence[int], month: datetime.date) -> Select:
         ),
     ]
     return _union(*parts)
+
+
+def cadence_select(
+    station_ids: Sequence[int], month: datetime.date, today: datetime.date
+) -> Select:
+    """Per station and group: contacts owed under ``care.cadence`` and those not
+    overdue today (the obligations are one ``UNION ALL`` statement)."""
+    sql, params = (
+        cadence.obligations(
+            Elder.objects.filter(station_id__in=station_ids), today=today
+        )
+        .order_by()
+        .query.sql_with_params()
+    )
+    return Select(
+        f"""
+        SELECT o.station_id, %s::date, v.metric, o."group", sum(v.value)
+        FROM ({sql}) AS o
+        CROSS JOIN LATERAL (VALUES
+            (%s, 1::numeric),
+            (%s, CASE WHEN o.due_on >= %s THEN 1 ELSE 0 END::numeric)
+        ) AS v(metric, value)
+        GROUP BY 1, 2, 3, 4
+        """,
+        [month, *params, Metric.CADENCE_DUE, Metric.CADENCE_MET, today],
+    )
 
 
 # --- Flow families (one figure per month in which things happened) -------------------
@@ -319,6 +359,63 @@ def volunteers_select(
     )
 
 
+def care_select(
+    station_ids: Sequence[int], first: datetime.date, last: datetime.date
+) -> Select:
+    """Care calls per local month of the call (and those that reached the
+    elder); emergencies per local month of the report, those responded to and
+    the sum of their response minutes (the mean is the sum over the count)."""
+    start, _ = month_bounds(first)
+    _, end = month_bounds(last)
+    sql = """
+        SELECT c.station_id,
+               date_trunc('month', c.called_at AT TIME ZONE %s)::date,
+               v.metric, '', sum(v.value)
+        FROM care_carecall c
+        CROSS JOIN LATERAL (VALUES
+            (%s, 1::numeric),
+            (%s, CASE WHEN c.outcome <> %s THEN 1 ELSE 0 END::numeric)
+        ) AS v(metric, value)
+        WHERE c.station_id = ANY(%s::bigint[])
+          AND c.called_at >= %s AND c.called_at < %s
+        GROUP BY 1, 2, 3
+        UNION ALL
+        SELECT e.station_id,
+               date_trunc('month', e.reported_at AT TIME ZONE %s)::date,
+               v.metric, '', sum(v.value)
+        FROM care_emergency e
+        CROSS JOIN LATERAL (VALUES
+            (%s, 1::numeric),
+            (%s, CASE WHEN e.responded_at IS NULL THEN 0 ELSE 1 END::numeric),
+            (%s, coalesce(round(extract(epoch FROM e.responded_at - e.reported_at)
+                                / 60), 0)::numeric)
+        ) AS v(metric, value)
+        WHERE e.station_id = ANY(%s::bigint[])
+          AND e.reported_at >= %s AND e.reported_at < %s
+        GROUP BY 1, 2, 3
+    """
+    zone = timezone.get_default_timezone_name()
+    return Select(
+        sql,
+        [
+            zone,
+            Metric.CARE_CALLS,
+            Metric.CARE_CALLS_REACHED,
+            CallOutcome.NO_ANSWER,
+            list(station_ids),
+            start,
+            end,
+            zone,
+            Metric.EMERGENCIES,
+            Metric.EMERGENCIES_ANSWERED,
+            Metric.RESPONSE_MINUTES,
+            list(station_ids),
+            start,
+            end,
+        ],
+    )
+
+
 # --- Writing a family -----------------------------------------------------------------
 
 
@@ -360,6 +457,8 @@ def family_select(
         return vouchers_select(station_ids, first, last)
     if family == Family.VOLUNTEERS:
         return volunteers_select(station_ids, first, last)
+    if family == Family.CARE:
+        return care_select(station_ids, first, last)
     raise ValueError(family)
 
 

@@ -187,6 +187,45 @@ class Figures:
     def volunteer_visits(self) -> int:
         return self.count(Metric.VOLUNTEER_VISITS)
 
+    # --- Care calls and emergencies ---
+
+    @property
+    def care_calls(self) -> int:
+        return self.count(Metric.CARE_CALLS)
+
+    @property
+    def care_calls_reached(self) -> int:
+        return self.count(Metric.CARE_CALLS_REACHED)
+
+    @property
+    def cadence_due(self) -> int:
+        return int(self.total(Metric.CADENCE_DUE))
+
+    @property
+    def cadence_met(self) -> int:
+        return int(self.total(Metric.CADENCE_MET))
+
+    @property
+    def cadence_percent(self) -> int | None:
+        if not self.cadence_due:
+            return None
+        return round(100 * self.cadence_met / self.cadence_due)
+
+    @property
+    def emergencies(self) -> int:
+        return self.count(Metric.EMERGENCIES)
+
+    @property
+    def emergencies_open(self) -> int:
+        return self.count(Metric.EMERGENCIES_OPEN)
+
+    @property
+    def response_mean_minutes(self) -> int | None:
+        answered = self.count(Metric.EMERGENCIES_ANSWERED)
+        if not answered:
+            return None
+        return round(self.get(Metric.RESPONSE_MINUTES) / answered)
+
 
 @dataclass
 class Dashboard:

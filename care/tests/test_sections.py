@@ -39,7 +39,9 @@ def history(elder, n: int, admin) -> None:
             follow_up_reason="看看" if i % 3 == 0 else "",
         )
         CareCallFactory(elder=elder, called_at=days_ago(i + 0.2), called_by=admin)
-        HealthReadingFactory(elder=elder, measured_at=days_ago(i + 0.3), recorded_by=admin)
+        HealthReadingFactory(
+            elder=elder, measured_at=days_ago(i + 0.3), recorded_by=admin
+        )
         EmergencyFactory(elder=elder, reported_at=days_ago(i + 0.4), recorded_by=admin)
 
 
