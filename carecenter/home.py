@@ -156,7 +156,8 @@ def home_panel(key: str, template: str, *, order: int = 100):
 
 
 def panels_for(stations: QuerySet, user) -> dict[int, list[PanelContent]]:
-    """``{station_id: [PanelContent, ...]}``; a panel with nothing to show is left out."""
+    """``{station_id: [PanelContent, ...]}``; a panel with nothing to show is left
+    out."""
     result: dict[int, list[PanelContent]] = {}
     for panel in _panels:
         for station_id, context in panel.func(stations, user).items():
