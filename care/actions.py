@@ -29,10 +29,13 @@ from carecenter.scoping import require_write, visible_to
 from carecenter.validators import reading_errors
 from elders.models import Elder
 from elders.models import Status as ElderStatus
+from services import actions as service_actions
+from volunteers import actions as volunteer_actions
 
 register_reasons(
     {
         "care.call_logged": gettext_lazy("care call logged"),
+        "care.call_follow_up_resolved": gettext_lazy("follow-up of a call resolved"),
         "care.emergency_recorded": gettext_lazy("emergency recorded"),
         "care.emergency_updated": gettext_lazy("emergency response recorded"),
         "care.emergency_closed": gettext_lazy("emergency closed"),
@@ -288,3 +291,36 @@ def reading_record(
     with audit_context(user=actor, reason="care.reading_recorded"):
         reading.save()
     return reading
+
+
+@transaction.atomic
+def call_follow_up_resolve(*, actor: User, call: CareCall, note: str) -> CareCall:
+    """Staff close the follow-up that a care call asked for."""
+    require_write(actor, call.station)
+    call = CareCall.objects.select_for_update().get(pk=call.pk)
+    if not call.needs_follow_up:
+        raise ValidationError(_("This call did not ask for a follow-up."))
+    if call.resolved_at is not None:
+        raise ValidationError(_("This follow-up is resolved already."))
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"resolution_note": _("Say what was done.")})
+    call.resolved_at = timezone.now()
+    call.resolved_by = actor
+    call.resolution_note = note
+    with audit_context(user=actor, reason="care.call_follow_up_resolved"):
+        call.save(update_fields=["resolved_at", "resolved_by", "resolution_note"])
+    return call
+
+
+def follow_up_resolve(*, actor: User, item, note: str):
+    """Resolve an open follow-up of any source (``care.queries.FollowUp``)."""
+    if item.kind == "visit":
+        return volunteer_actions.follow_up_resolve(
+            actor=actor, visit=item.obj, note=note
+        )
+    if item.kind == "return_visit":
+        return service_actions.return_visit_follow_up_resolve(
+            actor=actor, return_visit=item.obj, note=note
+        )
+    return call_follow_up_resolve(actor=actor, call=item.obj, note=note)

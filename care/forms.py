@@ -167,3 +167,13 @@ class ReadingForm(forms.Form):
             "blood_sugar",
             "notes",
         )
+
+
+class ResolveForm(forms.Form):
+    resolution_note = forms.CharField(
+        label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()

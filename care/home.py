@@ -64,3 +64,15 @@ def open_emergencies_counter(stations):
             station__in=stations.values("pk"), closed_at__isnull=True
         )
     )
+
+
+@home_counter(
+    "all_follow_ups",
+    _("Open follow-ups"),
+    url_name="care:follow-ups",
+    warn=True,
+    replaces="open_follow_ups",
+)
+def follow_ups_counter(stations):
+    """Visits, return visits that raised a problem, and calls asking for one."""
+    return queries.open_follow_up_counts(stations)

@@ -45,6 +45,16 @@ class CareCall(StationScoped):
     outcome = models.CharField(_("outcome"), max_length=16, choices=CallOutcome.choices)
     notes = models.TextField(_("notes"), blank=True)
     needs_follow_up = models.BooleanField(_("needs follow-up"), default=False)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolution_note = models.TextField(_("resolution note"), blank=True)
     responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
     contact_informed = models.BooleanField(
         _("emergency contact informed"), null=True, blank=True
@@ -84,6 +94,10 @@ class CareCall(StationScoped):
     @property
     def reached(self) -> bool:
         return self.outcome != CallOutcome.NO_ANSWER
+
+    @property
+    def follow_up_open(self) -> bool:
+        return self.needs_follow_up and self.resolved_at is None
 
 
 class CallerRelation(models.TextChoices):

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import CharField, F, Q, QuerySet, Value
+from django.http import Http404
 from django.utils import timezone
 
 from care import cadence
 from care.models import CareCall, Emergency, HealthReading
 from carecenter.scoping import get_visible_or_404, visible_to
 from elders.models import Elder
+from services.models import ReturnVisit, ReturnVisitOutcome
 from volunteers.models import Visit
 
 
@@ -198,3 +200,153 @@ def reading_list_for(*, user, elder_pk: int | None) -> tuple[Elder | None, list]
         user, Elder.objects.select_related("station"), pk=elder_pk
     )
     return elder, readings(user=user, elder=elder)
+
+
+# --- Follow-ups of every source -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """An open follow-up: a volunteer's visit, a return visit that raised a
+    problem, or a care call that asked for one."""
+
+    kind: str  # "visit", "return_visit", "call"
+    obj: object
+    elder: Elder
+    at: datetime.datetime
+    reason: str
+    by: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}-{self.obj.pk}"
+
+
+def open_follow_ups(
+    *, user, elder: int | None = None, limit: int | None = None
+) -> list[FollowUp]:
+    """Every open follow-up the user may see, oldest first (with ``limit``: the
+    oldest ``limit``). Three queries (one per source, each on its partial
+    index), whatever their number."""
+    narrow = {} if elder is None else {"elder_id": elder}
+    visits = visible_to(
+        user,
+        Visit.objects.filter(needs_follow_up=True, resolved_at__isnull=True, **narrow)
+        .select_related("elder", "volunteer", "station")
+        .order_by("started_at"),
+    )
+    returns = visible_to(
+        user,
+        ReturnVisit.objects.filter(
+            outcome=ReturnVisitOutcome.ISSUE,
+            resolved_at__isnull=True,
+            **({} if elder is None else {"record__elder_id": elder}),
+        )
+        .select_related("record__elder", "record__station", "record__service_type")
+        .select_related("visited_by")
+        .order_by("visited_at"),
+    )
+    calls = visible_to(
+        user,
+        CareCall.objects.filter(
+            needs_follow_up=True, resolved_at__isnull=True, **narrow
+        )
+        .select_related("elder", "station", "called_by")
+        .order_by("called_at"),
+    )
+    if limit is not None:
+        visits, returns, calls = visits[:limit], returns[:limit], calls[:limit]
+    items = [
+        *(
+            FollowUp(
+                "visit", v, v.elder, v.started_at, v.follow_up_reason, v.volunteer.name
+            )
+            for v in visits
+        ),
+        *(
+            FollowUp(
+                "return_visit",
+                r,
+                r.record.elder,
+                r.visited_at,
+                f"{r.record.service_type}: {r.notes}",
+                str(r.visited_by),
+            )
+            for r in returns
+        ),
+        *(
+            FollowUp("call", c, c.elder, c.called_at, c.notes, str(c.called_by))
+            for c in calls
+        ),
+    ]
+    items.sort(key=lambda item: item.at)
+    return items if limit is None else items[:limit]
+
+
+def follow_up_detail(*, user, kind: str, pk: int) -> FollowUp:
+    """One open follow-up; another station's, a closed one or a missing one: 404."""
+    if kind == "visit":
+        v = get_visible_or_404(
+            user,
+            Visit.objects.filter(
+                needs_follow_up=True, resolved_at__isnull=True
+            ).select_related("elder", "volunteer", "station"),
+            pk=pk,
+        )
+        return FollowUp(
+            kind, v, v.elder, v.started_at, v.follow_up_reason, v.volunteer.name
+        )
+    if kind == "return_visit":
+        r = get_visible_or_404(
+            user,
+            ReturnVisit.objects.filter(
+                outcome=ReturnVisitOutcome.ISSUE, resolved_at__isnull=True
+            ).select_related(
+                "record__elder", "record__station", "record__service_type"
+            ),
+            pk=pk,
+        )
+        return FollowUp(
+            kind,
+            r,
+            r.record.elder,
+            r.visited_at,
+            f"{r.record.service_type}: {r.notes}",
+            "",
+        )
+    if kind == "call":
+        c = get_visible_or_404(
+            user,
+            CareCall.objects.filter(
+                needs_follow_up=True, resolved_at__isnull=True
+            ).select_related("elder", "station"),
+            pk=pk,
+        )
+        return FollowUp(kind, c, c.elder, c.called_at, c.notes, "")
+    raise Http404
+
+
+def open_follow_up_counts(stations: QuerySet) -> dict[int, int]:
+    """``{station_id: open follow-ups of every source}`` from one statement."""
+    ids = stations.values("pk")
+    parts = [
+        Visit.objects.filter(
+            station__in=ids, needs_follow_up=True, resolved_at__isnull=True
+        ).values_list("station_id"),
+        ReturnVisit.objects.filter(
+            record__station__in=ids,
+            outcome=ReturnVisitOutcome.ISSUE,
+            resolved_at__isnull=True,
+        ).values_list("record__station_id"),
+        CareCall.objects.filter(
+            station__in=ids, needs_follow_up=True, resolved_at__isnull=True
+        ).values_list("station_id"),
+    ]
+    first, *rest = [p.order_by() for p in parts]
+    sql, params = first.union(*rest, all=True).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s, count(*) FROM ({sql}) AS u(s) GROUP BY s",
+            params,
+        )
+        return dict(cursor.fetchall())

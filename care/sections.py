@@ -129,11 +129,6 @@ def vouchers_section(user, elder):
 
 @elder_section("follow_ups", "care/sections/_follow_ups.html", order=70)
 def follow_ups_section(user, elder):
-    visits = list(
-        visible_to(user, Visit.objects.filter(elder=elder, needs_follow_up=True))
-        .select_related("volunteer", "resolved_by")
-        .order_by("-started_at", "-pk")[:LATEST]
-    )
     emergencies = list(
         visible_to(user, Emergency.objects.filter(elder=elder)).order_by(
             "-reported_at", "-pk"
@@ -141,8 +136,8 @@ def follow_ups_section(user, elder):
     )
     return {
         "title": _("Follow-ups and emergencies"),
-        "follow_ups": visits,
+        "follow_ups": queries.open_follow_ups(user=user, elder=elder.pk, limit=LATEST),
         "emergencies": emergencies,
-        "follow_ups_url": _link("volunteers:follow-ups", elder),
+        "follow_ups_url": _link("care:follow-ups", elder),
         "emergencies_url": _link("care:emergency-list", elder),
     }

@@ -12,6 +12,12 @@ urlpatterns = [
     path("emergencies/", views.emergency_list, name="emergency-list"),
     path("emergencies/new/", views.emergency_create, name="emergency-create"),
     path("emergencies/<int:pk>/", views.emergency_detail, name="emergency-detail"),
+    path("follow-ups/", views.follow_up_list, name="follow-ups"),
+    path(
+        "follow-ups/<slug:kind>/<int:pk>/resolve/",
+        views.follow_up_resolve,
+        name="follow-up-resolve",
+    ),
     path("readings/", views.reading_list, name="reading-list"),
     path("readings/new/<int:elder_pk>/", views.reading_add, name="reading-add"),
 ]

@@ -18,6 +18,7 @@ from care.forms import (
     EmergencyForm,
     QuickCallForm,
     ReadingForm,
+    ResolveForm,
     RespondForm,
 )
 from care.models import CallKind, CallOutcome
@@ -240,3 +241,37 @@ def reading_add(request, elder_pk: int):
                 reverse("elders:detail", args=[elder.pk]) + "#section-readings"
             )
     return render(request, "care/reading_form.html", {"form": form, "elder": elder})
+
+
+@station_reader_required
+def follow_up_list(request):
+    """Open follow-ups of every source: visits, return visits, care calls."""
+    items = queries.open_follow_ups(user=request.user, elder=elder_param(request))
+    return render(
+        request,
+        "care/follow_ups.html",
+        {
+            **page_context(request, items, size=PAGE_SIZE),
+            "can_resolve": writable_stations(request.user).exists(),
+        },
+    )
+
+
+@station_reader_required
+def follow_up_resolve(request, kind: str, pk: int):
+    item = queries.follow_up_detail(user=request.user, kind=kind, pk=pk)
+    require_write(request.user, item.elder.station)
+    form = ResolveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.follow_up_resolve(
+                actor=request.user,
+                item=item,
+                note=form.cleaned_data["resolution_note"],
+            )
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, _("The follow-up was resolved."))
+            return redirect("care:follow-ups")
+    return render(request, "care/follow_up_resolve.html", {"form": form, "item": item})

@@ -38,10 +38,21 @@ class Counter:
 _counters: list[Counter] = []
 
 
-def home_counter(key: str, label, *, url_name: str = "", warn: bool = False):
+def home_counter(
+    key: str, label, *, url_name: str = "", warn: bool = False, replaces: str = ""
+):
+    """Register a counter; ``replaces`` takes the place of a lower app's counter
+    that this one includes (the follow-ups of every source replace the visits')."""
+
     def register(func):
-        if not any(c.key == key for c in _counters):
-            _counters.append(Counter(key, label, func, url_name, warn))
+        if any(c.key == key for c in _counters):
+            return func
+        counter = Counter(key, label, func, url_name, warn)
+        places = [i for i, c in enumerate(_counters) if c.key == replaces]
+        if replaces and places:
+            _counters[places[0]] = counter
+        else:
+            _counters.append(counter)
         return func
 
     return register

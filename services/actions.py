@@ -28,6 +28,7 @@ from services.models import (
     Feedback,
     Provider,
     ReturnVisit,
+    ReturnVisitOutcome,
     ServiceAgreement,
     ServiceRecord,
     ServiceType,
@@ -42,6 +43,9 @@ register_reasons(
         "services.feedback_recorded": gettext_lazy("feedback recorded"),
         "services.provider_saved": gettext_lazy("provider saved"),
         "services.return_visit": gettext_lazy("return visit"),
+        "services.return_visit_resolved": gettext_lazy(
+            "follow-up of a return visit resolved"
+        ),
         "services.service_recorded": gettext_lazy("service recorded"),
         "services.late_service_confirmed": gettext_lazy("late service confirmed"),
         "services.record_cancelled": gettext_lazy("service cancelled: %(note)s"),
@@ -483,8 +487,35 @@ def return_visit_record(
         errors.setdefault("visited_at", []).append(
             _("The return visit cannot be before the service.")
         )
+    if outcome == ReturnVisitOutcome.ISSUE and not (notes or "").strip():
+        # The problem is what the follow-up must act on.
+        errors.setdefault("notes", []).append(_("Say what the problem is."))
     if errors:
         raise ValidationError(errors)
     with audit_context(user=actor, reason="services.return_visit"):
         visit.save()
     return visit
+
+
+@transaction.atomic
+def return_visit_follow_up_resolve(
+    *, actor: User, return_visit: ReturnVisit, note: str
+) -> ReturnVisit:
+    """Staff close the follow-up that a return visit's problem opened."""
+    require_write(actor, return_visit.record.station)
+    return_visit = ReturnVisit.objects.select_for_update().get(pk=return_visit.pk)
+    if return_visit.outcome != ReturnVisitOutcome.ISSUE:
+        raise ValidationError(_("This return visit raised no problem."))
+    if return_visit.resolved_at is not None:
+        raise ValidationError(_("This follow-up is resolved already."))
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"resolution_note": _("Say what was done.")})
+    return_visit.resolved_at = timezone.now()
+    return_visit.resolved_by = actor
+    return_visit.resolution_note = note
+    with audit_context(user=actor, reason="services.return_visit_resolved"):
+        return_visit.save(
+            update_fields=["resolved_at", "resolved_by", "resolution_note"]
+        )
+    return return_visit

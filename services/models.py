@@ -588,14 +588,36 @@ class ReturnVisit(models.Model):
         related_name="+",
         verbose_name=_("visited by"),
     )
+    # A return visit that raised a problem is a follow-up until staff resolve it.
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolution_note = models.TextField(_("resolution note"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     station_field = "record__station"
 
     class Meta:
         ordering = ["-visited_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["visited_at"],
+                condition=Q(outcome="issue", resolved_at__isnull=True),
+                name="return_visit_open_issue",
+            ),
+        ]
         verbose_name = _("return visit")
         verbose_name_plural = _("return visits")
 
     def __str__(self) -> str:
         return f"{self.record} · {self.get_outcome_display()}"
+
+    @property
+    def follow_up_open(self) -> bool:
+        return self.outcome == ReturnVisitOutcome.ISSUE and self.resolved_at is None

@@ -13,8 +13,9 @@ apps define them as querysets they are compiled from those querysets:
 * elders on file are active or in an institution (the home page's count), their
   tier is ``elders.eligibility.annotate_tier`` on the day of the refresh;
 * needs are each elder's latest survey, like ``elders.queries.needs_summary``;
-* follow-ups, certificates and agreements expiring are the home-page counters'
-  conditions;
+* follow-ups (visits, return visits that raised a problem, care calls: each
+  source under its own key), certificates and agreements expiring are the
+  home-page counters' conditions;
 * services are counted in the local month of delivery, cancelled ones never;
   feedback and satisfaction belong to the month of the service, like
   ``services.queries.feedback_coverage``;
@@ -37,10 +38,15 @@ from django.db.models import Count
 from django.utils import timezone
 
 from care import cadence
-from care.models import CallOutcome, Emergency
+from care.models import CallOutcome, CareCall, Emergency
 from elders.eligibility import annotate_tier, years_before
 from elders.models import Elder, Status
-from services.models import AgreementStatus, ServiceAgreement
+from services.models import (
+    AgreementStatus,
+    ReturnVisit,
+    ReturnVisitOutcome,
+    ServiceAgreement,
+)
 from services.queries import EXPIRY_WARNING_DAYS as AGREEMENT_WARNING_DAYS
 from services.queries import month_bounds
 from supervision.models import FAMILY_METRICS, Family, Metric, MonthlyFigure
@@ -81,6 +87,15 @@ def _counted(queryset, station: str, metric: str, month: datetime.date) -> Selec
     return Select(
         f"SELECT q.station, %s::date, %s, '', q.n FROM ({sql}) AS q(station, n)",
         [month, metric, *params],
+    )
+
+
+def _keyed(queryset, station: str, metric: str, key: str, month) -> Select:
+    """As ``_counted``, under ``key``."""
+    counted = _counted(queryset, station, metric, month)
+    return Select(
+        counted.sql.replace("%s, '', q.n", "%s, %s, q.n", 1),
+        [month, metric, key, *counted.params[2:]],
     )
 
 
@@ -182,6 +197,30 @@ def alerts_select(station_ids: Sequence[int], month: datetime.date) -> Select:
             ),
             "volunteer__station_id",
             Metric.CERTIFICATES_EXPIRING,
+            month,
+        ),
+        # Follow-ups opened by a return visit's problem or a care call, under
+        # their own keys (the visits' are the key "").
+        _keyed(
+            ReturnVisit.objects.filter(
+                record__station_id__in=station_ids,
+                outcome=ReturnVisitOutcome.ISSUE,
+                resolved_at__isnull=True,
+            ),
+            "record__station_id",
+            Metric.FOLLOW_UPS_OPEN,
+            "return_visit",
+            month,
+        ),
+        _keyed(
+            CareCall.objects.filter(
+                station_id__in=station_ids,
+                needs_follow_up=True,
+                resolved_at__isnull=True,
+            ),
+            "station_id",
+            Metric.FOLLOW_UPS_OPEN,
+            "call",
             month,
         ),
         _counted(

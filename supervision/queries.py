@@ -99,7 +99,7 @@ class Figures:
 
     @property
     def follow_ups(self) -> int:
-        return self.count(Metric.FOLLOW_UPS_OPEN)
+        return int(self.total(Metric.FOLLOW_UPS_OPEN))
 
     @property
     def certificates_expiring(self) -> int:
