@@ -61,19 +61,24 @@ def test_the_mornings_calls_on_a_phone(
     page.set_viewport_size(PHONE)
     sign_in("staff_a")
     assert page.locator(".home-due").count() == 1
+    assert fits_the_phone(page)
     shot(page, screenshot_dir, "care-home-phone-zh")
     page.locator(".home-due a.btn-primary").click()
     page.wait_for_url("**/care/")
-    assert page.locator(".due-list tbody tr[data-elder]").count() == 4
+    assert page.locator(".due-list [data-elder]").count() == 4
     assert "赵乙站" not in page.content()
     assert fits_the_phone(page)
+    buttons = page.locator(".due-list button").evaluate_all(
+        "bs => Math.min(...bs.map(b => b.getBoundingClientRect().height))"
+    )
+    assert buttons >= 38  # big enough for a thumb
     shot(page, screenshot_dir, "care-due-phone-zh")
     for n in range(3):
-        page.locator(".due-list tbody tr[data-elder]").first.locator(
+        page.locator(".due-list [data-elder]").first.locator(
             "button[value=well]"
         ).click()
         page.wait_for_load_state()
-        assert page.locator(".due-list tbody tr[data-elder]").count() == 3 - n
+        assert page.locator(".due-list [data-elder]").count() == 3 - n
     assert CareCall.objects.filter(called_by=cast.staff_a).count() == 3
     english(page, live_server)
     page.goto(f"{live_server.url}/care/")

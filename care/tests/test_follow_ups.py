@@ -87,9 +87,10 @@ def test_staff_resolve_each_kind_from_the_page(client, cast, kind):
     item = next(i for i in open_follow_ups(user=cast.staff_a) if i.kind == kind)
     client.force_login(cast.staff_a)
     url = reverse("care:follow-up-resolve", args=[kind, item.obj.pk])
-    assert "resolution_note" in client.post(url, {"resolution_note": ""}).context[
-        "form"
-    ].errors
+    assert (
+        "resolution_note"
+        in client.post(url, {"resolution_note": ""}).context["form"].errors
+    )
     response = client.post(url, {"resolution_note": "已处理"})
     assert response.status_code == 302
     assert kind not in [i.kind for i in open_follow_ups(user=cast.staff_a)]
