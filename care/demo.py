@@ -14,6 +14,8 @@ from care import actions
 from care.models import CallOutcome, CareCall
 from elders.models import Elder, LivingArrangement
 from elders.models import Status as ElderStatus
+from services import actions as service_actions
+from services.models import ReturnVisitOutcome, ServiceRecord
 
 # days ago, hour, outcome, notes
 CALLS = [
@@ -115,4 +117,21 @@ def seed_care(command, stations, users) -> None:
                 actions.emergency_close(
                     actor=staff, emergency=emergency, outcome=outcome
                 )
+        # A return visit that found a problem: an open follow-up.
+        record = (
+            ServiceRecord.objects.filter(station=station, cancelled_at__isnull=True)
+            .order_by("-delivered_at")
+            .first()
+        )
+        if record is not None:
+            service_actions.return_visit_record(
+                actor=staff,
+                record=record,
+                visited_at=min(
+                    now, max(record.delivered_at, now - datetime.timedelta(days=1))
+                ),
+                channel="phone",
+                outcome=ReturnVisitOutcome.ISSUE,
+                notes="老人说饭菜偏咸，希望少放盐",
+            )
     command.stdout.write("Care calls, emergencies and readings ready.")
