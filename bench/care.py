@@ -50,9 +50,9 @@ def add_calls(user_id: int) -> int:
             INSERT INTO care_carecall (station_id, elder_id, called_at, kind, outcome,
                 notes, needs_follow_up, resolution_note, called_by_id, created_at)
             SELECT e.station_id, e.id,
-                   now() - (((e.id * 7 + g) % 40) || ' days')::interval,
+                   now() - (((e.id * 7 + g) %% 40) || ' days')::interval,
                    'greeting',
-                   CASE WHEN (e.id + g) % 5 = 0 THEN 'no_answer' ELSE 'well' END,
+                   CASE WHEN (e.id + g) %% 5 = 0 THEN 'no_answer' ELSE 'well' END,
                    '', false, '', %s, now()
             FROM elders_elder e
             CROSS JOIN generate_series(1, 1 + e.id %% 4) AS g

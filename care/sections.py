@@ -48,7 +48,7 @@ def services_section(user, elder):
 def contacts_section(user, elder):
     visits = list(
         visible_to(user, Visit.objects.filter(elder=elder))
-        .select_related("volunteer")
+        .select_related("volunteer", "feedback")
         .order_by("-started_at", "-pk")[:LATEST]
     )
     calls = list(

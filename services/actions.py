@@ -32,9 +32,10 @@ from services.models import (
     ServiceAgreement,
     ServiceRecord,
     ServiceType,
+    VisitFeedback,
 )
 from services.scans import check_scan
-from volunteers.models import VolunteerStatus
+from volunteers.models import Visit, VolunteerStatus
 from volunteers.qualifications import missing_certificates
 
 register_reasons(
@@ -43,6 +44,9 @@ register_reasons(
         "services.feedback_recorded": gettext_lazy("feedback recorded"),
         "services.provider_saved": gettext_lazy("provider saved"),
         "services.return_visit": gettext_lazy("return visit"),
+        "services.visit_feedback_recorded": gettext_lazy(
+            "feedback on a visit recorded"
+        ),
         "services.return_visit_resolved": gettext_lazy(
             "follow-up of a return visit resolved"
         ),
@@ -449,6 +453,21 @@ def feedback_record(*, actor: User, record: ServiceRecord, data: dict) -> Feedba
         except IntegrityError:
             raise ValidationError(_one_feedback_message()) from None
         ServiceRecord.objects.filter(pk=record.pk).update(has_feedback=True)
+    return feedback
+
+
+@transaction.atomic
+def visit_feedback_record(*, actor: User, visit: Visit, data: dict) -> VisitFeedback:
+    """The feedback form after a volunteer's visit: one per visit, scores 1–5."""
+    require_write(actor, visit.station)
+    visit = Visit.objects.select_for_update().get(pk=visit.pk)
+    if VisitFeedback.objects.filter(visit=visit).exists():
+        raise ValidationError(_("This visit has its feedback already."))
+    feedback = VisitFeedback(visit=visit, recorded_by=actor)
+    _apply(feedback, data, FEEDBACK_FIELDS)
+    feedback.full_clean(exclude=["visit", "recorded_by"], validate_constraints=False)
+    with audit_context(user=actor, reason="services.visit_feedback_recorded"):
+        feedback.save()
     return feedback
 
 

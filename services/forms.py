@@ -20,6 +20,7 @@ from services.models import (
     Provider,
     ReturnVisit,
     ServiceAgreement,
+    VisitFeedback,
 )
 from services.scans import EXTENSIONS
 from volunteers.models import Volunteer, VolunteerStatus
@@ -357,6 +358,11 @@ class FeedbackForm(forms.ModelForm):
 
     def action_data(self) -> dict:
         return {name: self.cleaned_data[name] for name in FEEDBACK_FIELDS}
+
+
+class VisitFeedbackForm(FeedbackForm):
+    class Meta(FeedbackForm.Meta):
+        model = VisitFeedback
 
 
 class ReturnVisitForm(forms.ModelForm):

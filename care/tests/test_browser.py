@@ -183,6 +183,19 @@ def test_the_elder_page_shows_the_whole_of_the_care(
     page.goto(f"{live_server.url}/volunteers/visits/?elder={elder.pk}")
     assert page.locator(".visit-list tbody tr").count() == 12
     shot(page, screenshot_dir, "care-visits-phone-en")
+    page.goto(f"{live_server.url}/services/feedback/")
+    assert page.locator(".visits-lacking-feedback tbody a.btn").count() == 12
+    page.locator(".visits-lacking-feedback tbody a.btn").first.click()
+    page.wait_for_url("**/feedback/")
+    page.check("input[name=satisfaction][value='5']")
+    page.check("input[name=attitude][value='5']")
+    page.check("input[name=quality][value='4']")
+    page.check("input[name=channel][value=phone]")
+    assert fits_the_phone(page)
+    shot(page, screenshot_dir, "care-visit-feedback-phone-en")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/services/feedback/")
+    assert page.locator(".visits-lacking-feedback tbody a.btn").count() == 11
     page.goto(f"{live_server.url}/care/readings/new/{elder.pk}/")
     page.fill("#id_systolic", "90")
     page.fill("#id_diastolic", "120")
