@@ -19,9 +19,9 @@ An elder in several groups owes each rule separately and is listed once per
 rule. An elder never contacted is due from the day the archive was opened.
 
 ``due(queryset, today=)`` computes every elder's obligations as one SQL
-statement (a ``UNION ALL`` of one ``SELECT`` per rule, each with correlated
-lookups of the latest call, visit and service on their ``(elder, time DESC)``
-indexes), never a query per elder.
+statement (a ``UNION ALL`` of one ``SELECT`` per rule over the elders joined to
+their ``LastContact`` row, which database triggers keep current from calls,
+visits and service records), never a query per elder.
 """
 
 from __future__ import annotations
@@ -45,11 +45,8 @@ from django.db.models.functions import Cast, Coalesce, Greatest, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from care.models import CallOutcome, CareCall
 from elders.eligibility import years_before
 from elders.models import BarthelAssessment, Category, LivingArrangement, Status
-from services.models import ServiceRecord
-from volunteers.models import Visit
 
 CALL = "call"
 VISIT = "visit"
@@ -115,24 +112,6 @@ def group_label(code: str) -> str:
     return str(rule.label) if rule else code
 
 
-def _latest(queryset: QuerySet, field: str) -> Subquery:
-    return Subquery(
-        queryset.filter(elder=OuterRef("pk")).order_by(f"-{field}").values(field)[:1]
-    )
-
-
-def _last_contacts() -> dict[str, Subquery]:
-    return {
-        "_last_call": _latest(
-            CareCall.objects.exclude(outcome=CallOutcome.NO_ANSWER), "called_at"
-        ),
-        "_last_visit": _latest(Visit.objects.all(), "started_at"),
-        "_last_service": _latest(
-            ServiceRecord.objects.filter(cancelled_at__isnull=True), "delivered_at"
-        ),
-    }
-
-
 def _latest_barthel() -> Subquery:
     return Subquery(
         BarthelAssessment.objects.filter(elder=OuterRef("pk"))
@@ -159,7 +138,12 @@ def obligations(
     tz = timezone.get_current_timezone()
     base = (
         elders.filter(status=Status.ACTIVE)
-        .alias(_latest_barthel=_latest_barthel(), **_last_contacts())
+        .alias(
+            _latest_barthel=_latest_barthel(),
+            _last_call=F("contacted__call"),
+            _last_visit=F("contacted__visit"),
+            _last_service=F("contacted__service"),
+        )
         .order_by()
     )
     parts = []

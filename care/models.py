@@ -258,3 +258,34 @@ class HealthReading(StationScoped):
 
     def __str__(self) -> str:
         return f"{self.elder} · {self.measured_at:%Y-%m-%d %H:%M}"
+
+
+class LastContact(models.Model):
+    """Each elder's latest contact by source, kept by database triggers.
+
+    Statement-level triggers on care calls, volunteers' visits and service
+    records recompute the rows of the elders a statement touched (migration
+    ``care/0003_last_contact``), so bulk and raw writes are caught too and the
+    cadence (``care.cadence``) reads one row per elder instead of probing three
+    tables. Never written by the application.
+    """
+
+    elder = models.OneToOneField(
+        Elder,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="contacted",
+        verbose_name=_("elder"),
+    )
+    call = models.DateTimeField(_("latest call that reached the elder"), null=True)
+    visit = models.DateTimeField(_("latest volunteer visit"), null=True)
+    service = models.DateTimeField(_("latest service"), null=True)
+
+    station_field = "elder__station"
+
+    class Meta:
+        verbose_name = _("latest contact")
+        verbose_name_plural = _("latest contacts")
+
+    def __str__(self) -> str:
+        return str(self.elder_id)

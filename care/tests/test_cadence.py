@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from care import cadence
+from care.models import CareCall, LastContact
 from care.tests.factories import CareCallFactory, VisitFactory, days_ago
 from elders.eligibility import years_before
 from elders.models import Elder
@@ -146,3 +147,31 @@ def test_it_is_one_statement_whatever_the_number_of_elders(cast, n):
         found = list(cadence.due(Elder.objects.all()))
     assert len(queries.captured_queries) == 1
     assert len(found) == len({(r["pk"], r["group"]) for r in found})
+
+
+def test_the_latest_contact_follows_bulk_writes_and_deletes(cast):
+    elder = alone_80(cast.a)
+    when = days_ago(2)
+    CareCall.objects.bulk_create(
+        [
+            CareCall(
+                station=cast.a,
+                elder=elder,
+                called_at=when,
+                outcome="well",
+                called_by=cast.admin,
+            ),
+            CareCall(
+                station=cast.a,
+                elder=elder,
+                called_at=days_ago(1),
+                outcome="no_answer",
+                called_by=cast.admin,
+            ),
+        ]
+    )
+    assert LastContact.objects.get(elder=elder).call == when
+    CareCall.objects.filter(elder=elder).delete()
+    assert LastContact.objects.get(elder=elder).call is None
+    visit = VisitFactory(elder=elder, started_at=when)
+    assert LastContact.objects.get(elder=elder).visit == visit.started_at

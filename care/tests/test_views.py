@@ -13,6 +13,7 @@ from care.models import CareCall, Emergency, HealthReading
 from care.tests.factories import (
     CareCallFactory,
     EmergencyFactory,
+    HealthReadingFactory,
     VisitFactory,
     days_ago,
 )
@@ -213,3 +214,20 @@ def test_the_home_counters_match_direct_counts(client, cast):
     # Each of the six is also due its monthly visit today (living alone).
     assert due_panel.context["due"] == len(rows) == 4 + 5
     assert due_panel.context["overdue"] == 3
+
+
+def test_the_readings_list_costs_the_same_for_more_readings(client, cast):
+    elder = ElderFactory(station=cast.a)
+    client.force_login(cast.staff_a)
+    url = reverse("care:reading-list") + f"?elder={elder.pk}"
+    HealthReadingFactory(elder=elder, recorded_by=cast.admin)
+    VisitFactory(elder=elder, systolic=120, diastolic=80)
+    few = _count(client, url)
+    for i in range(20):
+        HealthReadingFactory(
+            elder=elder, measured_at=days_ago(i + 2), recorded_by=cast.admin
+        )
+        VisitFactory(
+            elder=elder, started_at=days_ago(i + 2.5), systolic=130, diastolic=85
+        )
+    assert _count(client, url) == few
