@@ -14,6 +14,16 @@ from carecenter.home import count_by_station, home_counter, home_panel
 DUE_PANEL_ROWS = 5
 
 
+def _due_counts(stations, today):
+    """``queries.due_counts`` once per page: the panel and the counter receive
+    the same stations queryset, which keeps the answer."""
+    kept = getattr(stations, "_care_due_counts", None)
+    if kept is None or kept[0] != today:
+        kept = (today, queries.due_counts(stations, today=today))
+        stations._care_due_counts = kept
+    return kept[1]
+
+
 @home_panel("care.emergencies", "care/_home_emergencies.html", order=10)
 def emergencies_panel(stations, user) -> dict[int, dict]:
     result: dict[int, dict] = {}
@@ -28,7 +38,7 @@ def emergencies_panel(stations, user) -> dict[int, dict]:
 def due_panel(stations, user) -> dict[int, dict]:
     """Per station: how many are due and overdue, and the most overdue few."""
     today = timezone.localdate()
-    counts = queries.due_counts(stations, today=today)
+    counts = _due_counts(stations, today)
     if not counts:
         return {}
     result = {}
@@ -48,7 +58,9 @@ def due_panel(stations, user) -> dict[int, dict]:
 def overdue_counter(stations):
     return {
         station: overdue
-        for station, (_due, overdue) in queries.due_counts(stations).items()
+        for station, (_due, overdue) in _due_counts(
+            stations, timezone.localdate()
+        ).items()
     }
 
 

@@ -231,3 +231,18 @@ def test_the_readings_list_costs_the_same_for_more_readings(client, cast):
             elder=elder, started_at=days_ago(i + 2.5), systolic=130, diastolic=85
         )
     assert _count(client, url) == few
+
+
+def test_the_home_page_counts_who_is_due_once(client, cast):
+    for _ in range(3):
+        due_elder(cast.a)
+    client.force_login(cast.staff_a)
+    client.get(reverse("home"))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("home"))
+    cadence_statements = [
+        q for q in queries.captured_queries if "care_lastcontact" in q["sql"]
+    ]
+    # The counts (panel and counter share them) and the panel's first names.
+    assert len(cadence_statements) == 2
+    assert "home-due" in response.content.decode()
