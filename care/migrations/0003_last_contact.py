@@ -10,22 +10,23 @@ BEGIN
     IF ids IS NULL OR cardinality(ids) = 0 THEN
         RETURN;
     END IF;
-    -- One writer per elder at a time, in id order (no deadlock): the next
-    -- statement then reads, in a fresh snapshot, what the other one committed,
-    -- so two contacts logged at once never leave the older one as the latest.
-    PERFORM pg_advisory_xact_lock(4242, mod(i, 2147483647)::int)
-    FROM (SELECT DISTINCT unnest(ids) AS i ORDER BY 1) AS sorted;
-    INSERT INTO care_lastcontact (elder_id, call, visit, service)
-    SELECT e.id,
-        (SELECT max(c.called_at) FROM care_carecall c
-         WHERE c.elder_id = e.id AND c.outcome <> 'no_answer'),
-        (SELECT max(v.started_at) FROM volunteers_visit v WHERE v.elder_id = e.id),
-        (SELECT max(r.delivered_at) FROM services_servicerecord r
-         WHERE r.elder_id = e.id AND r.cancelled_at IS NULL)
-    FROM elders_elder e
-    WHERE e.id = ANY(ids)
-    ON CONFLICT (elder_id) DO UPDATE
-    SET call = EXCLUDED.call, visit = EXCLUDED.visit, service = EXCLUDED.service;
+    INSERT INTO care_lastcontact (elder_id)
+    SELECT e.id FROM elders_elder e WHERE e.id = ANY(ids)
+    ON CONFLICT (elder_id) DO NOTHING;
+    -- One writer per elder at a time, in id order (no deadlock; row locks, so
+    -- a statement touching many elders needs no shared lock table): the
+    -- update below then reads, in a fresh snapshot, what another writer
+    -- committed, so two contacts logged at once never leave the older one.
+    PERFORM 1 FROM care_lastcontact
+    WHERE elder_id = ANY(ids) ORDER BY elder_id FOR UPDATE;
+    UPDATE care_lastcontact l SET
+        call = (SELECT max(c.called_at) FROM care_carecall c
+                WHERE c.elder_id = l.elder_id AND c.outcome <> 'no_answer'),
+        visit = (SELECT max(v.started_at) FROM volunteers_visit v
+                 WHERE v.elder_id = l.elder_id),
+        service = (SELECT max(r.delivered_at) FROM services_servicerecord r
+                   WHERE r.elder_id = l.elder_id AND r.cancelled_at IS NULL)
+    WHERE l.elder_id = ANY(ids);
 END $$;
 
 CREATE OR REPLACE FUNCTION care_last_contact_mark()
