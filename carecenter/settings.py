@@ -255,6 +255,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CycleStatusEnum": "vouchers.models.CycleStatus",
         "VolunteerStatusEnum": "volunteers.models.VolunteerStatus",
+        "CallKindEnum": "care.models.CallKind",
+        "TeamKindEnum": "volunteers.models.TeamKind",
+        "ProviderKindEnum": "services.models.ProviderKind",
     },
 }
 
