@@ -35,10 +35,8 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, Greatest, TruncDate
@@ -68,7 +66,7 @@ class Rule:
     label: object
     every_days: int
     contact: str  # CALL: any contact counts; VISIT: in person only
-    condition: Callable[[datetime.date], Q]
+    condition: Callable[[datetime.date, QuerySet], Q]  # (today, the elders)
 
 
 def _alone_or_empty_nest() -> Q:
@@ -81,7 +79,7 @@ RULES: list[Rule] = [
         label=_("Living alone or empty-nest, 80+: a call every 7 days"),
         every_days=7,
         contact=CALL,
-        condition=lambda today: (
+        condition=lambda today, elders: (
             _alone_or_empty_nest() & Q(birth_date__lte=years_before(today, 80))
         ),
     ),
@@ -90,14 +88,14 @@ RULES: list[Rule] = [
         label=_("Barthel score below 60: a visit every 14 days"),
         every_days=14,
         contact=VISIT,
-        condition=lambda today: Q(_latest_barthel__lt=60),
+        condition=lambda today, elders: Q(pk__in=_latest_barthel_below(60, elders)),
     ),
     Rule(
         group="special_difficulty",
         label=_("Special difficulties (national guidance): a visit every month"),
         every_days=30,
         contact=VISIT,
-        condition=lambda today: (
+        condition=lambda today, elders: (
             _alone_or_empty_nest()
             | Q(categories__overlap=SPECIAL_DIFFICULTY_CATEGORIES)
         ),
@@ -112,11 +110,18 @@ def group_label(code: str) -> str:
     return str(rule.label) if rule else code
 
 
-def _latest_barthel() -> Subquery:
-    return Subquery(
-        BarthelAssessment.objects.filter(elder=OuterRef("pk"))
-        .order_by("-assessed_on", "-id")
-        .values("total")[:1]
+def _latest_barthel_below(score: int, elders: QuerySet) -> QuerySet:
+    """The elders among ``elders`` whose latest Barthel total is below ``score``:
+    the latest assessment of each (``DISTINCT ON``) once, rather than a lookup
+    per elder."""
+    latest = (
+        BarthelAssessment.objects.filter(elder__in=elders.values("pk"))
+        .order_by("elder_id", "-assessed_on", "-id")
+        .distinct("elder_id")
+        .values("pk")
+    )
+    return BarthelAssessment.objects.filter(pk__in=latest, total__lt=score).values(
+        "elder_id"
     )
 
 
@@ -139,7 +144,6 @@ def obligations(
     base = (
         elders.filter(status=Status.ACTIVE)
         .alias(
-            _latest_barthel=_latest_barthel(),
             _last_call=F("contacted__call"),
             _last_visit=F("contacted__visit"),
             _last_service=F("contacted__service"),
@@ -155,7 +159,7 @@ def obligations(
         last = Greatest(*sources)
         since = Coalesce(last, F("created_at"))
         part = (
-            base.filter(rule.condition(today))
+            base.filter(rule.condition(today, elders))
             .alias(_last=last)
             .annotate(
                 group=Value(rule.group),
