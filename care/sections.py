@@ -22,6 +22,10 @@ from vouchers import ledger
 from vouchers.models import Grant
 
 LATEST = 10
+
+# Orders: services 10, contacts 20, readings 30, pairings 40, vouchers 50,
+# follow-ups 70; 60 is the place of the activities an elder attended
+# (``templates/elders/_activities_attended.html``, registered by its app).
 CHART_POINTS = 30
 
 
