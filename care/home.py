@@ -79,7 +79,7 @@ def open_emergencies_counter(stations):
 
 
 @home_counter(
-    "all_follow_ups",
+    "open_follow_ups",
     _("Open follow-ups"),
     url_name="care:follow-ups",
     warn=True,

@@ -45,13 +45,11 @@ def home_counter(
     that this one includes (the follow-ups of every source replace the visits')."""
 
     def register(func):
-        if any(c.key == key for c in _counters):
-            return func
         counter = Counter(key, label, func, url_name, warn)
-        places = [i for i, c in enumerate(_counters) if c.key == replaces]
-        if replaces and places:
+        places = [i for i, c in enumerate(_counters) if replaces and c.key == replaces]
+        if places:
             _counters[places[0]] = counter
-        else:
+        elif not any(c.key == key for c in _counters):
             _counters.append(counter)
         return func
 

@@ -115,8 +115,12 @@ def test_the_home_counter_counts_every_source(client, cast):
     client.force_login(cast.staff_a)
     response = client.get(reverse("home"))
     figures = dict(response.context["rows"])[cast.a]
-    assert figures["all_follow_ups"] == len(open_follow_ups(user=cast.staff_a)) == 6
-    assert "open_follow_ups" not in figures  # replaced by the one of every source
+    # The counter of every source took the place of the visits' own.
+    assert figures["open_follow_ups"] == len(open_follow_ups(user=cast.staff_a)) == 6
+    counter = next(
+        c for c in response.context["counters"] if c.key == "open_follow_ups"
+    )
+    assert counter.url_name == "care:follow-ups"
 
 
 def test_the_page_costs_the_same_whatever_the_number(client, cast):
