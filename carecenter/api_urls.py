@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from activities.api import ActivityViewSet
 from care.api import CareCallViewSet, CareDueView, EmergencyViewSet
 from carecenter.api import StationViewSet, obtain_expiring_token
 from elders.api import (
@@ -42,6 +43,7 @@ router.register("voucher-cycles", VoucherCycleViewSet, basename="voucher-cycle")
 router.register("inspections", InspectionViewSet, basename="inspection")
 router.register("care-calls", CareCallViewSet, basename="care-call")
 router.register("emergencies", EmergencyViewSet, basename="emergency")
+router.register("activities", ActivityViewSet, basename="activity")
 
 urlpatterns = [
     path("auth/token/", obtain_expiring_token, name="api-token"),

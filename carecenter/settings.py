@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "volunteers",
     "vouchers",
     "care",
+    "daysheets",
+    "activities",
     "inspections",
     "supervision",
 ]

@@ -25,7 +25,9 @@ apps define them as querysets they are compiled from those querysets:
 * volunteer hours are the time-bank ledger's minutes by month;
 * the contact cadence is ``care.cadence.obligations`` on the day of the refresh
   (owed, and not overdue, per group); care calls and emergencies belong to the
-  local month of the call or the report.
+  local month of the call or the report;
+* group activities are counted in the local month of their start, with the
+  elders marked as having attended them.
 """
 
 from __future__ import annotations
@@ -455,6 +457,41 @@ def care_select(
     )
 
 
+def activities_select(
+    station_ids: Sequence[int], first: datetime.date, last: datetime.date
+) -> Select:
+    """Group activities held per local month of their start and kind, and the
+    elders who attended them (``activities.queries.month_counts``' rule)."""
+    start, _ = month_bounds(first)
+    _, end = month_bounds(last)
+    sql = """
+        SELECT a.station_id,
+               date_trunc('month', a.starts_at AT TIME ZONE %s)::date,
+               v.metric, a.kind, sum(v.value)
+        FROM activities_activity a
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS n FROM activities_participation p
+            WHERE p.activity_id = a.id AND p.attended
+        ) AS p
+        CROSS JOIN LATERAL (VALUES (%s, 1::numeric), (%s, p.n::numeric))
+            AS v(metric, value)
+        WHERE a.station_id = ANY(%s::bigint[])
+          AND a.starts_at >= %s AND a.starts_at < %s
+        GROUP BY 1, 2, 3, 4
+    """
+    return Select(
+        sql,
+        [
+            timezone.get_default_timezone_name(),
+            Metric.ACTIVITIES,
+            Metric.ACTIVITY_ATTENDANCES,
+            list(station_ids),
+            start,
+            end,
+        ],
+    )
+
+
 # --- Writing a family -----------------------------------------------------------------
 
 
@@ -498,6 +535,8 @@ def family_select(
         return volunteers_select(station_ids, first, last)
     if family == Family.CARE:
         return care_select(station_ids, first, last)
+    if family == Family.ACTIVITIES:
+        return activities_select(station_ids, first, last)
     raise ValueError(family)
 
 

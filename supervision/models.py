@@ -38,12 +38,19 @@ class Family(models.TextChoices):
     VOUCHERS = "vouchers", _("Vouchers")
     VOLUNTEERS = "volunteers", _("Volunteer hours")
     CARE = "care", _("Care calls and emergencies")
+    ACTIVITIES = "activities", _("Group activities")
 
 
 #: Families that describe the stations now, stored under the current month.
 SNAPSHOT_FAMILIES = (Family.ELDERS, Family.NEEDS, Family.ALERTS)
 #: Families that count what happened in each month.
-FLOW_FAMILIES = (Family.SERVICES, Family.VOUCHERS, Family.VOLUNTEERS, Family.CARE)
+FLOW_FAMILIES = (
+    Family.SERVICES,
+    Family.VOUCHERS,
+    Family.VOLUNTEERS,
+    Family.ACTIVITIES,
+    Family.CARE,
+)
 
 
 class Metric(models.TextChoices):
@@ -81,6 +88,9 @@ class Metric(models.TextChoices):
     EMERGENCIES = "emergencies", _("Emergencies")
     EMERGENCIES_ANSWERED = "emergencies_answered", _("Emergencies responded to")
     RESPONSE_MINUTES = "response_minutes", _("Sum of response minutes")
+    # Flow: group activities held in the month and their attendance (key: kind).
+    ACTIVITIES = "activities", _("Group activities held")
+    ACTIVITY_ATTENDANCES = "activity_attendances", _("Attendances at activities")
 
 
 FAMILY_METRICS: dict[str, tuple[str, ...]] = {
@@ -115,6 +125,7 @@ FAMILY_METRICS: dict[str, tuple[str, ...]] = {
         Metric.EMERGENCIES_ANSWERED,
         Metric.RESPONSE_MINUTES,
     ),
+    Family.ACTIVITIES: (Metric.ACTIVITIES, Metric.ACTIVITY_ATTENDANCES),
 }
 SNAPSHOT_METRICS = tuple(m for f in SNAPSHOT_FAMILIES for m in FAMILY_METRICS[f])
 FLOW_METRICS = tuple(m for f in FLOW_FAMILIES for m in FAMILY_METRICS[f])

@@ -226,6 +226,16 @@ class Figures:
             return None
         return round(self.get(Metric.RESPONSE_MINUTES) / answered)
 
+    # --- Group activities ---
+
+    @property
+    def activities(self) -> int:
+        return int(self.total(Metric.ACTIVITIES))
+
+    @property
+    def activity_attendances(self) -> int:
+        return int(self.total(Metric.ACTIVITY_ATTENDANCES))
+
 
 @dataclass
 class Dashboard:

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('services', '0003_service_record_confirmation'),
+        ('services', '0004_service_record_client_id_and_day'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inspections', '0003_station_funding_from_decisions'),
+        ('inspections', '0004_inspection_activities'),
     ]
 
     operations = [

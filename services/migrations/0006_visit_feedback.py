@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('pghistory', '0007_auto_20250421_0444'),
-        ('services', '0004_follow_up_resolution'),
+        ('services', '0005_follow_up_resolution'),
         ('volunteers', '0002_visit_client_id'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

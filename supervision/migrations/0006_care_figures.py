@@ -60,7 +60,7 @@ def _backward_care() -> str:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("supervision", "0004_snapshot_index"),
+        ("supervision", "0005_activities_family"),
         ("care", "0001_initial"),
     ]
 
