@@ -21,6 +21,7 @@ from services.tests.factories import (
     service_type,
 )
 from services.tests.test_actions import PDF, PNG
+from volunteers.tests.factories import VolunteerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -477,3 +478,23 @@ def test_the_public_notice_counts_and_lists_each_elder_once(client, cast):
     assert row.volunteer_name == "郑晓燕、韩德福"
     assert len(row.services) == 2
     assert "2 service objects are paired" in answer.content.decode()
+
+
+def test_services_delivered_by_volunteers_and_staff_lack_feedback_too(client, cast):
+    """What the list applies to: every delivered record, whoever delivered it
+    (provider, staff member or volunteer), cancelled ones never."""
+    elder = ElderFactory(station=cast.a)
+    by_volunteer = ServiceRecordFactory(
+        elder=elder, provider=None, volunteer=VolunteerFactory(station=cast.a)
+    )
+    by_staff = ServiceRecordFactory(elder=elder, provider=None, staff=cast.staff_a)
+    by_provider = ServiceRecordFactory(elder=elder)
+    ServiceRecordFactory(
+        elder=elder,
+        cancelled_at=timezone.now(),
+        cancelled_by=cast.staff_a,
+        cancel_reason="未上门",
+    )
+    client.force_login(cast.staff_a)
+    records = client.get(reverse("services:feedback-pending")).context["records"]
+    assert {r.pk for r in records} == {by_volunteer.pk, by_staff.pk, by_provider.pk}

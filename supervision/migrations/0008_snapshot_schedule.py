@@ -33,7 +33,7 @@ def remove_schedule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("supervision", "0005_activities_family"),
+        ("supervision", "0007_care_and_activities_choices"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
