@@ -18,7 +18,13 @@ from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from carecenter.api import ScopedRelatedField, ScopedViewSetMixin, action_errors
+from carecenter.api import (
+    ModelSerializer,
+    ScopedRelatedField,
+    ScopedViewSetMixin,
+    StrictDecimalField,
+    action_errors,
+)
 from carecenter.models import Station, User
 from carecenter.scoping import require_some_writable_station
 from elders.api import IdFilter, ServiceKindField, WritableStationField, enum_field
@@ -49,7 +55,7 @@ UnitField = enum_field("ServiceUnitEnum", Unit.choices)
 # --- Service types -----------------------------------------------------------------
 
 
-class ServiceTypeSerializer(serializers.ModelSerializer):
+class ServiceTypeSerializer(ModelSerializer):
     code = ServiceKindField(read_only=True)
     name = serializers.CharField(read_only=True)
     unit = UnitField(read_only=True)
@@ -69,13 +75,12 @@ class ServiceTypeViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ServiceTypeSerializer
     lookup_field = "code"
     filterset_fields = ["active", "unit"]
-    pagination_class = None
 
 
 # --- Providers ---------------------------------------------------------------------
 
 
-class ProviderSerializer(serializers.ModelSerializer):
+class ProviderSerializer(ModelSerializer):
     station = serializers.SlugRelatedField(
         slug_field="code", read_only=True, label=gettext_lazy("station")
     )
@@ -153,10 +158,10 @@ class AgreementPriceSerializer(serializers.Serializer):
     service_type = serializers.SlugRelatedField(
         slug_field="code", queryset=ServiceType.objects.filter(active=True)
     )
-    price = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=0)
+    price = StrictDecimalField(max_digits=8, decimal_places=2, min_value=0)
 
 
-class AgreementSerializer(serializers.ModelSerializer):
+class AgreementSerializer(ModelSerializer):
     station = serializers.SlugRelatedField(
         slug_field="code", read_only=True, label=gettext_lazy("station")
     )
@@ -312,7 +317,7 @@ class ServiceRecordFilter(django_filters.FilterSet):
     has_feedback = django_filters.BooleanFilter()
 
 
-class ServiceRecordSerializer(serializers.ModelSerializer):
+class ServiceRecordSerializer(ModelSerializer):
     station = serializers.SlugRelatedField(slug_field="code", read_only=True)
     elder = ScopedRelatedField(queryset=Elder.objects.select_related("station"))
     service_type = serializers.SlugRelatedField(
@@ -327,10 +332,10 @@ class ServiceRecordSerializer(serializers.ModelSerializer):
     staff = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )
-    quantity = serializers.DecimalField(
+    quantity = StrictDecimalField(
         max_digits=6, decimal_places=2, required=False, min_value=0
     )
-    price = serializers.DecimalField(
+    price = StrictDecimalField(
         max_digits=8, decimal_places=2, required=False, allow_null=True, min_value=0
     )
     awaiting_confirmation = serializers.BooleanField(
@@ -372,7 +377,7 @@ class ServiceRecordSerializer(serializers.ModelSerializer):
         ]
 
 
-class FeedbackSerializer(serializers.ModelSerializer):
+class FeedbackSerializer(ModelSerializer):
     satisfaction = serializers.IntegerField(min_value=1, max_value=5)
     attitude = serializers.IntegerField(min_value=1, max_value=5)
     quality = serializers.IntegerField(min_value=1, max_value=5)

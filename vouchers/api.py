@@ -12,7 +12,12 @@ from rest_framework.decorators import action, api_view
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from carecenter.api import ScopedViewSetMixin, action_errors
+from carecenter.api import (
+    ModelSerializer,
+    MonthField,
+    ScopedViewSetMixin,
+    action_errors,
+)
 from carecenter.models import Station
 from carecenter.scoping import (
     get_visible_or_404,
@@ -26,12 +31,7 @@ from vouchers.forms import parse_month
 from vouchers.models import Cycle, Grant, RunTrigger
 
 
-class MonthField(serializers.DateField):
-    def to_representation(self, value):
-        return f"{value:%Y-%m}"
-
-
-class GrantSerializer(serializers.ModelSerializer):
+class GrantSerializer(ModelSerializer):
     month = MonthField(read_only=True)
     tier = TierField(read_only=True)
 
@@ -93,7 +93,7 @@ def voucher_balance(request, id: int):  # "id", as in the path elders/{id}/
     )
 
 
-class CycleSerializer(serializers.ModelSerializer):
+class CycleSerializer(ModelSerializer):
     station = serializers.SlugRelatedField(slug_field="code", read_only=True)
     month = MonthField(read_only=True)
 
