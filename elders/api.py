@@ -27,6 +27,7 @@ from carecenter.api import (
     ModelSerializer,
     ScopedRelatedField,
     ScopedViewSetMixin,
+    StrictCharField,
     action_errors,
 )
 from carecenter.catalogue import ServiceKind
@@ -176,7 +177,7 @@ class ElderCreateSerializer(ElderSerializer):
 
 
 class RevealSerializer(serializers.Serializer):
-    reason = serializers.CharField(
+    reason = StrictCharField(
         max_length=500,
         help_text=gettext_lazy("Why the whole number is needed; kept in the log."),
     )
@@ -304,7 +305,7 @@ class ElderViewSet(
     def reveal_id(self, request, pk=None):
         """The whole ID number, with a reason; logged (PRODUCT.md "Personal data")."""
         elder = self.get_object()
-        body = RevealSerializer(data=request.data)
+        body = RevealSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         with action_errors():
             number = actions.id_number_reveal(

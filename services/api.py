@@ -22,7 +22,9 @@ from carecenter.api import (
     ModelSerializer,
     ScopedRelatedField,
     ScopedViewSetMixin,
+    StrictCharField,
     StrictDecimalField,
+    StrictIntegerField,
     action_errors,
 )
 from carecenter.models import Station, User
@@ -378,9 +380,9 @@ class ServiceRecordSerializer(ModelSerializer):
 
 
 class FeedbackSerializer(ModelSerializer):
-    satisfaction = serializers.IntegerField(min_value=1, max_value=5)
-    attitude = serializers.IntegerField(min_value=1, max_value=5)
-    quality = serializers.IntegerField(min_value=1, max_value=5)
+    satisfaction = StrictIntegerField(min_value=1, max_value=5)
+    attitude = StrictIntegerField(min_value=1, max_value=5)
+    quality = StrictIntegerField(min_value=1, max_value=5)
     channel = ChannelField()
 
     class Meta:
@@ -398,7 +400,7 @@ class FeedbackSerializer(ModelSerializer):
 
 
 class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = StrictCharField()
 
 
 class ServiceRecordViewSet(
@@ -450,7 +452,7 @@ class ServiceRecordViewSet(
     def cancel(self, request, pk=None):
         """Cancel a record with a reason; it is kept, marked cancelled."""
         record = self.get_object()
-        body = CancelSerializer(data=request.data)
+        body = CancelSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         with action_errors():
             actions.service_record_cancel(
@@ -492,7 +494,7 @@ class ServiceRecordViewSet(
             if feedback is None:
                 raise Http404(_("Not found."))
             return Response(FeedbackSerializer(feedback).data)
-        body = FeedbackSerializer(data=request.data)
+        body = FeedbackSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         with action_errors():

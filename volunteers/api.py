@@ -21,6 +21,7 @@ from carecenter.api import (
     ModelSerializer,
     ScopedRelatedField,
     ScopedViewSetMixin,
+    StrictCharField,
     action_errors,
 )
 from carecenter.models import Station
@@ -224,7 +225,7 @@ class LetterSerializer(serializers.Serializer):
 
 
 class PairingEndSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = StrictCharField()
     ended_on = serializers.DateField(required=False)
 
 
@@ -286,7 +287,7 @@ class PairingViewSet(
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
         """Record the signing date of the service letter."""
-        body = LetterSerializer(data=request.data)
+        body = LetterSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         with action_errors():
             pairing = actions.pairing_sign_letter(
@@ -300,7 +301,7 @@ class PairingViewSet(
     @action(detail=True, methods=["post"])
     def end(self, request, pk=None):
         """End the pairing (or decline the claim) with a reason."""
-        body = PairingEndSerializer(data=request.data)
+        body = PairingEndSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         with action_errors():
             pairing = actions.pairing_end(
@@ -372,7 +373,7 @@ class VisitSerializer(ModelSerializer):
 
 
 class ResolveSerializer(serializers.Serializer):
-    note = serializers.CharField()
+    note = StrictCharField()
 
 
 class VisitFilter(django_filters.FilterSet):
@@ -443,7 +444,7 @@ class VisitViewSet(
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         """Staff resolve the visit's follow-up with a note."""
-        body = ResolveSerializer(data=request.data)
+        body = ResolveSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         with action_errors():
             visit = actions.follow_up_resolve(

@@ -16,6 +16,7 @@ from carecenter.api import (
     ModelSerializer,
     MonthField,
     ScopedViewSetMixin,
+    StrictCharField,
     action_errors,
 )
 from carecenter.models import Station
@@ -123,8 +124,8 @@ class IssueSerializer(serializers.Serializer):
     station = serializers.SlugRelatedField(
         slug_field="code", queryset=Station.objects.none()
     )
-    month = serializers.CharField(help_text="YYYY-MM")
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    month = StrictCharField(help_text="YYYY-MM")
+    reason = StrictCharField(required=False, allow_blank=True, max_length=500)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -165,7 +166,9 @@ class VoucherCycleViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def issue(self, request):
         if not writable_stations(request.user, manager=True).exists():
             raise PermissionDenied(_("Only a station manager can issue vouchers."))
-        body = IssueSerializer(data=request.data, user=request.user)
+        body = IssueSerializer(
+            data=request.data, user=request.user, context={"request": request}
+        )
         body.is_valid(raise_exception=True)
         with action_errors():
             result = actions.cycle_issue(
