@@ -19,6 +19,11 @@ from django.core.management import call_command
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from elders.tests.factories import ElderFactory
+from services.tests.factories import ProviderFactory, ServiceRecordFactory
+from volunteers.models import Team
+from volunteers.tests.factories import VolunteerFactory
+
 pytestmark = pytest.mark.django_db
 
 WRITES = {"post", "put", "patch"}
@@ -108,8 +113,6 @@ def test_a_checklist_confirmation_time_is_declared_nullable(schema):
 
 
 def test_a_patch_answers_with_the_volunteers_username(cast):
-    from volunteers.tests.factories import VolunteerFactory
-
     volunteer = VolunteerFactory(station=cast.a)
     response = signed_in(cast.staff_a).patch(
         f"/api/v1/volunteers/{volunteer.pk}/", {"phone": "139 0000 0001"}, format="json"
@@ -138,8 +141,6 @@ def test_the_service_catalogue_is_paginated_like_every_list(cast):
 
 
 def test_a_date_before_the_year_1000_comes_back_iso(cast):
-    from services.tests.factories import ProviderFactory
-
     provider = ProviderFactory(
         station=cast.a, licence_expires_on=datetime.date(926, 6, 1)
     )
@@ -191,8 +192,6 @@ def test_a_choice_filter_refuses_an_empty_value(cast):
 
 
 def test_an_empty_evaluation_date_is_refused(cast):
-    from elders.tests.factories import ElderFactory
-
     elder = ElderFactory(station=cast.a)
     response = signed_in(cast.staff_a).get(
         f"/api/v1/elders/{elder.pk}/eligibility/?on="
@@ -204,8 +203,6 @@ def test_an_empty_evaluation_date_is_refused(cast):
     "field, value", [("name", 0), ("notes", False), ("name", ["甲队"])]
 )
 def test_a_json_body_takes_text_only_as_text(cast, field, value):
-    from volunteers.models import Team
-
     body = {"station": "A", "name": "甲队", "kind": "assistance", field: value}
     response = signed_in(cast.staff_a).post("/api/v1/teams/", body, format="json")
     assert response.status_code == 400 and field in response.json()
@@ -213,8 +210,6 @@ def test_a_json_body_takes_text_only_as_text(cast, field, value):
 
 
 def test_a_json_body_takes_yes_no_only_as_true_or_false(cast):
-    from services.tests.factories import ProviderFactory
-
     provider = ProviderFactory(station=cast.a, active=True)
     client = signed_in(cast.staff_a)
     url = f"/api/v1/providers/{provider.pk}/"
@@ -224,8 +219,6 @@ def test_a_json_body_takes_yes_no_only_as_true_or_false(cast):
 
 
 def test_a_cancellation_reason_is_text(cast):
-    from services.tests.factories import ServiceRecordFactory
-
     record = ServiceRecordFactory(station=cast.a)
     response = signed_in(cast.staff_a).post(
         f"/api/v1/service-records/{record.pk}/cancel/", {"reason": 0}, format="json"
