@@ -94,6 +94,8 @@ class InspectionSerializer(ModelSerializer):
             "volunteers_certified",
             "certified_share",
             "trainings_held",
+            "activities_held",
+            "activity_attendances",
             "refreshed_at",
             "checklist",
             "score",

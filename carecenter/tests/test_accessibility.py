@@ -59,6 +59,7 @@ DEMO_OBJECTS = {
     "agreement": _first("services.ServiceAgreement", station__code="DEMO-A"),
     "cycle": _first("vouchers.Cycle", station__code="DEMO-A"),
     "inspection": _first("inspections.Inspection", station__code="DEMO-A"),
+    "activity": _first("activities.Activity", station__code="DEMO-A"),
     # The volunteer's own elder: one of volunteer_a's active pairings.
     "paired_elder": _first(
         "volunteers.Pairing",
@@ -110,6 +111,12 @@ PAGES = [
     ("staff_a", "/services/agreements/{agreement}/"),
     ("staff_a", "/services/notice/"),
     ("staff_a", "/services/notice/{station}/"),
+    ("staff_a", "/day-sheets/"),
+    ("staff_a", "/day-sheets/enrolments/"),
+    ("staff_a", "/day-sheets/enrolments/new/"),
+    ("staff_a", "/activities/"),
+    ("staff_a", "/activities/new/"),
+    ("staff_a", "/activities/{activity}/"),
     ("staff_a", "/vouchers/"),
     ("staff_a", "/vouchers/cycles/{cycle}/"),
     ("staff_a", "/vouchers/elders/{elder}/"),
