@@ -21,6 +21,7 @@ from carecenter.api import (
 )
 from carecenter.models import Station, User
 from carecenter.scoping import require_some_writable_station
+from carecenter.validators import plausible_date
 from elders.api import WritableStationField, enum_field
 from services.models import Provider
 from volunteers.models import Team
@@ -62,6 +63,11 @@ class ActivitySerializer(ModelSerializer):
             "signed_up_count",
             "attended_count",
         ]
+        # Not in the year 279 (answered in a historic zone offset, +08:05:43).
+        extra_kwargs = {
+            "starts_at": {"validators": [plausible_date]},
+            "ends_at": {"validators": [plausible_date]},
+        }
 
 
 class ActivityCreateSerializer(ActivitySerializer):

@@ -228,6 +228,18 @@ def test_a_cancellation_reason_is_text(cast):
     assert record.cancelled_at is None
 
 
+def test_an_activity_in_the_year_279_is_refused(cast):
+    body = {
+        "station": "A",
+        "title": "合唱",
+        "kind": "culture",
+        "starts_at": "0279-08-21T15:17:33+08:00",
+        "place": "活动室",
+    }
+    response = signed_in(cast.staff_a).post("/api/v1/activities/", body, format="json")
+    assert response.status_code == 400 and "starts_at" in response.json()
+
+
 def test_a_visit_sent_as_a_list_is_refused_not_a_server_error(cast):
     response = signed_in(cast.staff_a).post(
         "/api/v1/visits/", [None, None], format="json"
