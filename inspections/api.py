@@ -61,6 +61,7 @@ class DeductionSerializer(serializers.Serializer):
 class InspectionSerializer(ModelSerializer):
     station = serializers.SlugRelatedField(slug_field="code", read_only=True)
     services_total = serializers.IntegerField(read_only=True)
+    visits_total = serializers.IntegerField(read_only=True)
     feedback_coverage = PercentField(
         help_text="Percent of the year's services with feedback."
     )
@@ -81,6 +82,8 @@ class InspectionSerializer(ModelSerializer):
             "year",
             "services_per_month",
             "services_total",
+            "visits_per_month",
+            "visits_total",
             "services_with_feedback",
             "feedback_coverage",
             "satisfaction",
