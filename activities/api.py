@@ -12,9 +12,16 @@ from rest_framework.response import Response
 
 from activities import actions, queries
 from activities.models import Activity, ActivityKind
-from carecenter.api import ScopedRelatedField, ScopedViewSetMixin, action_errors
+from carecenter.api import (
+    ModelSerializer,
+    ScopedRelatedField,
+    ScopedViewSetMixin,
+    StrictIntegerField,
+    action_errors,
+)
 from carecenter.models import Station, User
 from carecenter.scoping import require_some_writable_station
+from carecenter.validators import plausible_date
 from elders.api import WritableStationField, enum_field
 from services.models import Provider
 from volunteers.models import Team
@@ -22,7 +29,7 @@ from volunteers.models import Team
 ActivityKindField = enum_field("ActivityKindEnum", ActivityKind.choices)
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(ModelSerializer):
     station = serializers.SlugRelatedField(
         slug_field="code", read_only=True, label=gettext_lazy("station")
     )
@@ -56,6 +63,11 @@ class ActivitySerializer(serializers.ModelSerializer):
             "signed_up_count",
             "attended_count",
         ]
+        # Not in the year 279 (answered in a historic zone offset, +08:05:43).
+        extra_kwargs = {
+            "starts_at": {"validators": [plausible_date]},
+            "ends_at": {"validators": [plausible_date]},
+        }
 
 
 class ActivityCreateSerializer(ActivitySerializer):
@@ -72,7 +84,7 @@ class AttendeeSerializer(serializers.Serializer):
 
 class AttendanceSerializer(serializers.Serializer):
     elders = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), max_length=1000
+        child=StrictIntegerField(min_value=1), max_length=1000
     )
 
 
@@ -139,7 +151,7 @@ class ActivityViewSet(
         caller's scope refuses the whole list and nothing is written)."""
         activity = self.get_object()
         if request.method == "POST":
-            body = AttendanceSerializer(data=request.data)
+            body = AttendanceSerializer(data=request.data, context={"request": request})
             body.is_valid(raise_exception=True)
             with action_errors():
                 actions.activity_attendance_mark(

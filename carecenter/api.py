@@ -8,7 +8,8 @@ from contextlib import contextmanager
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.db import models
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import (
@@ -41,6 +42,76 @@ def action_errors() -> Iterator[None]:
         raise serializers.ValidationError(detail) from None
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "example": "2026-11"}
+)
+class MonthField(serializers.DateField):
+    """A month (stored as its first day), read as ``YYYY-MM``."""
+
+    def to_representation(self, value):
+        return f"{value.year:04d}-{value.month:02d}"
+
+
+def _is_json(field: serializers.Field) -> bool:
+    request = field.context.get("request")
+    return request is not None and (request.content_type or "").startswith(
+        "application/json"
+    )
+
+
+class JSONTypeMixin:
+    """A JSON value of the type the schema declares, or 400.
+
+    DRF turns ``0`` into ``"0"`` for a text field and ``"1"`` into ``True`` for a
+    yes/no field; a client generated from the schema sends the declared type, so
+    anything else is a mistake worth refusing. Form data (all text) is left alone.
+    """
+
+    json_types: tuple[type, ...] = ()
+
+    def to_internal_value(self, data):
+        if _is_json(self) and (
+            isinstance(data, bool) is not (bool in self.json_types)
+            or not isinstance(data, self.json_types)
+        ):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(JSONTypeMixin, serializers.CharField):
+    json_types = (str,)
+
+
+class StrictBooleanField(JSONTypeMixin, serializers.BooleanField):
+    json_types = (bool,)
+
+
+class StrictIntegerField(JSONTypeMixin, serializers.IntegerField):
+    json_types = (int,)
+
+
+class StrictDecimalField(JSONTypeMixin, serializers.DecimalField):
+    json_types = (str,)  # money and quantities travel as "12.50" (INTERFACES.md)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """The API's model serializer: text, yes/no, whole-number and decimal fields
+    take only their JSON type (``JSONTypeMixin``)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.BooleanField: StrictBooleanField,
+        models.IntegerField: StrictIntegerField,
+        models.PositiveIntegerField: StrictIntegerField,
+        models.PositiveSmallIntegerField: StrictIntegerField,
+        models.SmallIntegerField: StrictIntegerField,
+        models.BigIntegerField: StrictIntegerField,
+        models.DecimalField: StrictDecimalField,
+    }
+
+
 class ScopedViewSetMixin:
     """Every list and detail within the caller's scope; outside it answers 404."""
 
@@ -59,7 +130,7 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
         return visible_to(request.user, super().get_queryset())
 
 
-class StationSerializer(serializers.ModelSerializer):
+class StationSerializer(ModelSerializer):
     district = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
@@ -75,10 +146,15 @@ class StationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 @extend_schema(
     request=AuthTokenSerializer,
-    responses=inline_serializer(
-        "ExpiringToken",
-        {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()},
-    ),
+    responses={
+        200: inline_serializer(
+            "ExpiringToken",
+            {
+                "token": serializers.CharField(),
+                "expires_at": serializers.DateTimeField(),
+            },
+        )
+    },
 )
 @api_view(["POST"])
 @authentication_classes([])

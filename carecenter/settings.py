@@ -231,17 +231,21 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 
 # --- REST API --------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # The token first: a request without credentials is answered 401 with its
+    # ``WWW-Authenticate: Token`` (session authentication alone would answer 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "carecenter.tokens.ExpiringTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "carecenter.api_query.StrictPageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["carecenter.api_query.StrictFilterBackend"],
+    # Every operation declares its 400/401/403/404 answers too.
+    "DEFAULT_SCHEMA_CLASS": "carecenter.api_schema.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
-    "DATE_FORMAT": "%Y-%m-%d",
+    # ISO 8601, zero-padded for every year (strftime's %Y writes 926, not 0926).
+    "DATE_FORMAT": "iso-8601",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "carecenter API",

@@ -46,3 +46,5 @@ urlpatterns = [
     ),
     path("healthz", views.healthz, name="healthz"),
 ]
+
+handler404 = "carecenter.views.page_not_found"

@@ -6,6 +6,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
 
@@ -124,3 +126,12 @@ def job_list(request):
             "broker": bool(settings.CELERY_BROKER_URL),
         },
     )
+
+
+def page_not_found(request, exception):
+    """404: the page for a browser, ``{"detail"}`` in JSON under ``/api/`` (a path
+    the API's routes do not match, such as ``elders/0.5/``), as the API answers
+    every other error."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": gettext("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -22,7 +23,13 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
 from carecenter import access_log
-from carecenter.api import ScopedRelatedField, ScopedViewSetMixin, action_errors
+from carecenter.api import (
+    ModelSerializer,
+    ScopedRelatedField,
+    ScopedViewSetMixin,
+    StrictCharField,
+    action_errors,
+)
 from carecenter.catalogue import ServiceKind
 from carecenter.models import AccessAction, AccessLogEntry, Station
 from carecenter.scoping import (
@@ -114,7 +121,7 @@ class IdNumberField(serializers.CharField):
         return id_numbers.shown(self.context["request"].user, elder)
 
 
-class ElderSerializer(serializers.ModelSerializer):
+class ElderSerializer(ModelSerializer):
     """An archive; the station is fixed once opened (read-only here).
 
     What a caller reads of the elder's identity is ``elders.id_numbers.shown``:
@@ -170,7 +177,7 @@ class ElderCreateSerializer(ElderSerializer):
 
 
 class RevealSerializer(serializers.Serializer):
-    reason = serializers.CharField(
+    reason = StrictCharField(
         max_length=500,
         help_text=gettext_lazy("Why the whole number is needed; kept in the log."),
     )
@@ -298,7 +305,7 @@ class ElderViewSet(
     def reveal_id(self, request, pk=None):
         """The whole ID number, with a reason; logged (PRODUCT.md "Personal data")."""
         elder = self.get_object()
-        body = RevealSerializer(data=request.data)
+        body = RevealSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         with action_errors():
             number = actions.id_number_reveal(
@@ -310,7 +317,7 @@ class ElderViewSet(
         return Response({"id_number": number})
 
     @extend_schema(responses=HistoryEntrySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         """The archive's change history, ID numbers masked, newest first."""
         elder = self.get_object()
@@ -352,6 +359,10 @@ class ElderViewSet(
     @action(detail=True, methods=["get"])
     def eligibility(self, request, pk=None):
         """Tier and reasons on a date (PRODUCT.md "Eligibility and service tier")."""
+        if request.query_params.get("on") == "":
+            raise serializers.ValidationError(
+                {"on": [_("Give a date (YYYY-MM-DD), or leave the parameter out.")]}
+            )
         query = EligibilityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         on = query.validated_data.get("on") or timezone.localdate()
@@ -387,7 +398,7 @@ def _elder_field() -> ScopedRelatedField:
     return ScopedRelatedField(queryset=Elder.objects.select_related("station"))
 
 
-class AssessmentSerializer(serializers.ModelSerializer):
+class AssessmentSerializer(ModelSerializer):
     elder = _elder_field()
     feeding = _score("feeding")
     bathing = _score("bathing")
@@ -440,7 +451,7 @@ class AssessmentViewSet(
             )
 
 
-class NeedsSurveySerializer(serializers.ModelSerializer):
+class NeedsSurveySerializer(ModelSerializer):
     elder = _elder_field()
     needs = serializers.ListField(child=ServiceKindField(), allow_empty=True)
 
@@ -474,7 +485,7 @@ class NeedsSurveyViewSet(
             )
 
 
-class FamilyContactSerializer(serializers.ModelSerializer):
+class FamilyContactSerializer(ModelSerializer):
     """A contact; it stays with its elder (read-only here)."""
 
     class Meta:
@@ -530,7 +541,7 @@ class FamilyContactViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 # --- The access log ----------------------------------------------------------------
 
 
-class AccessLogSerializer(serializers.ModelSerializer):
+class AccessLogSerializer(ModelSerializer):
     """INTERFACES.md: ``user`` (username), ``at``, ``action``, ``elder`` or
     ``rows``, ``address``."""
 

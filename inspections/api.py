@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
+from carecenter.api import ModelSerializer
 from carecenter.scoping import is_station_reader
 from elders.api import enum_field
 from inspections import queries
@@ -40,9 +41,9 @@ class PercentField(serializers.DecimalField):
         )
 
 
-class ChecklistSerializer(serializers.ModelSerializer):
+class ChecklistSerializer(ModelSerializer):
     confirmed_at = serializers.DateTimeField(
-        source="checklist_confirmed_at", read_only=True
+        source="checklist_confirmed_at", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -57,7 +58,7 @@ class DeductionSerializer(serializers.Serializer):
     value = serializers.JSONField(allow_null=True)
 
 
-class InspectionSerializer(serializers.ModelSerializer):
+class InspectionSerializer(ModelSerializer):
     station = serializers.SlugRelatedField(slug_field="code", read_only=True)
     services_total = serializers.IntegerField(read_only=True)
     visits_total = serializers.IntegerField(read_only=True)

@@ -19,7 +19,15 @@ from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from carecenter.api import ScopedRelatedField, ScopedViewSetMixin, action_errors
+from carecenter.api import (
+    ModelSerializer,
+    ScopedRelatedField,
+    ScopedViewSetMixin,
+    StrictCharField,
+    StrictDecimalField,
+    StrictIntegerField,
+    action_errors,
+)
 from carecenter.models import Station, User
 from carecenter.scoping import require_some_writable_station
 from elders.api import IdFilter, ServiceKindField, WritableStationField, enum_field
@@ -50,7 +58,7 @@ UnitField = enum_field("ServiceUnitEnum", Unit.choices)
 # --- Service types -----------------------------------------------------------------
 
 
-class ServiceTypeSerializer(serializers.ModelSerializer):
+class ServiceTypeSerializer(ModelSerializer):
     code = ServiceKindField(read_only=True)
     name = serializers.CharField(read_only=True)
     unit = UnitField(read_only=True)
@@ -70,13 +78,12 @@ class ServiceTypeViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ServiceTypeSerializer
     lookup_field = "code"
     filterset_fields = ["active", "unit"]
-    pagination_class = None
 
 
 # --- Providers ---------------------------------------------------------------------
 
 
-class ProviderSerializer(serializers.ModelSerializer):
+class ProviderSerializer(ModelSerializer):
     station = serializers.SlugRelatedField(
         slug_field="code", read_only=True, label=gettext_lazy("station")
     )
@@ -154,10 +161,10 @@ class AgreementPriceSerializer(serializers.Serializer):
     service_type = serializers.SlugRelatedField(
         slug_field="code", queryset=ServiceType.objects.filter(active=True)
     )
-    price = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=0)
+    price = StrictDecimalField(max_digits=8, decimal_places=2, min_value=0)
 
 
-class AgreementSerializer(serializers.ModelSerializer):
+class AgreementSerializer(ModelSerializer):
     station = serializers.SlugRelatedField(
         slug_field="code", read_only=True, label=gettext_lazy("station")
     )
@@ -313,7 +320,7 @@ class ServiceRecordFilter(django_filters.FilterSet):
     has_feedback = django_filters.BooleanFilter()
 
 
-class ServiceRecordSerializer(serializers.ModelSerializer):
+class ServiceRecordSerializer(ModelSerializer):
     station = serializers.SlugRelatedField(slug_field="code", read_only=True)
     elder = ScopedRelatedField(queryset=Elder.objects.select_related("station"))
     service_type = serializers.SlugRelatedField(
@@ -328,10 +335,10 @@ class ServiceRecordSerializer(serializers.ModelSerializer):
     staff = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )
-    quantity = serializers.DecimalField(
+    quantity = StrictDecimalField(
         max_digits=6, decimal_places=2, required=False, min_value=0
     )
-    price = serializers.DecimalField(
+    price = StrictDecimalField(
         max_digits=8, decimal_places=2, required=False, allow_null=True, min_value=0
     )
     awaiting_confirmation = serializers.BooleanField(
@@ -373,10 +380,10 @@ class ServiceRecordSerializer(serializers.ModelSerializer):
         ]
 
 
-class FeedbackSerializer(serializers.ModelSerializer):
-    satisfaction = serializers.IntegerField(min_value=1, max_value=5)
-    attitude = serializers.IntegerField(min_value=1, max_value=5)
-    quality = serializers.IntegerField(min_value=1, max_value=5)
+class FeedbackSerializer(ModelSerializer):
+    satisfaction = StrictIntegerField(min_value=1, max_value=5)
+    attitude = StrictIntegerField(min_value=1, max_value=5)
+    quality = StrictIntegerField(min_value=1, max_value=5)
     channel = ChannelField()
 
     class Meta:
@@ -394,7 +401,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
 
 
 class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = StrictCharField()
 
 
 class BatchRecordSerializer(ServiceRecordSerializer):
@@ -467,7 +474,7 @@ class ServiceRecordViewSet(
     def cancel(self, request, pk=None):
         """Cancel a record with a reason; it is kept, marked cancelled."""
         record = self.get_object()
-        body = CancelSerializer(data=request.data)
+        body = CancelSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         with action_errors():
             actions.service_record_cancel(
@@ -509,7 +516,7 @@ class ServiceRecordViewSet(
             if feedback is None:
                 raise Http404(_("Not found."))
             return Response(FeedbackSerializer(feedback).data)
-        body = FeedbackSerializer(data=request.data)
+        body = FeedbackSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         with action_errors():

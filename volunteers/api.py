@@ -12,12 +12,18 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from carecenter.api import ScopedRelatedField, ScopedViewSetMixin, action_errors
+from carecenter.api import (
+    ModelSerializer,
+    ScopedRelatedField,
+    ScopedViewSetMixin,
+    StrictCharField,
+    action_errors,
+)
 from carecenter.models import Station
 from carecenter.scoping import require_some_writable_station
 from elders.api import IdFilter, ServiceKindField, WritableStationField
@@ -36,7 +42,7 @@ def _station_code(**kwargs):
 # --- Teams ----------------------------------------------------------------------------
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(ModelSerializer):
     station = _station_code()
     leader = ScopedRelatedField(
         queryset=Volunteer.objects.all(), allow_null=True, required=False
@@ -98,24 +104,26 @@ class TeamViewSet(
 # --- Volunteers -----------------------------------------------------------------------
 
 
-class VolunteerSerializer(serializers.ModelSerializer):
+class VolunteerSerializer(ModelSerializer):
     station = _station_code()
     team = ScopedRelatedField(
         queryset=Team.objects.all(), allow_null=True, required=False
     )
     specialties = serializers.ListField(child=ServiceKindField(), required=False)
     age = serializers.IntegerField(read_only=True)
-    username = serializers.CharField(
-        source="user.username",
-        read_only=True,
-        allow_null=True,
-        default=None,
-        help_text=gettext_lazy("The linked login, if the volunteer logs visits."),
+    # Not ``source="user.username"`` with a default: DRF skips a default in a
+    # partial update, so a PATCH answered without the field.
+    username = serializers.SerializerMethodField(
+        help_text=gettext_lazy("The linked login, if the volunteer logs visits.")
     )
 
     class Meta:
         model = Volunteer
         fields = ["id", "station", *VOLUNTEER_FIELDS, "age", "username"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_username(self, volunteer) -> str | None:
+        return volunteer.user.username if volunteer.user_id else None
 
 
 class VolunteerCreateSerializer(VolunteerSerializer):
@@ -171,7 +179,7 @@ class VolunteerViewSet(
 # --- Pairings -------------------------------------------------------------------------
 
 
-class PairingSerializer(serializers.ModelSerializer):
+class PairingSerializer(ModelSerializer):
     volunteer = ScopedRelatedField(queryset=Volunteer.objects.select_related("station"))
     elder = ScopedRelatedField(queryset=Elder.objects.select_related("station"))
     services = serializers.ListField(child=ServiceKindField(), required=False)
@@ -217,7 +225,7 @@ class LetterSerializer(serializers.Serializer):
 
 
 class PairingEndSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = StrictCharField()
     ended_on = serializers.DateField(required=False)
 
 
@@ -279,7 +287,7 @@ class PairingViewSet(
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
         """Record the signing date of the service letter."""
-        body = LetterSerializer(data=request.data)
+        body = LetterSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         with action_errors():
             pairing = actions.pairing_sign_letter(
@@ -293,7 +301,7 @@ class PairingViewSet(
     @action(detail=True, methods=["post"])
     def end(self, request, pk=None):
         """End the pairing (or decline the claim) with a reason."""
-        body = PairingEndSerializer(data=request.data)
+        body = PairingEndSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         with action_errors():
             pairing = actions.pairing_end(
@@ -308,7 +316,7 @@ class PairingViewSet(
 # --- Visits ---------------------------------------------------------------------------
 
 
-class VisitSerializer(serializers.ModelSerializer):
+class VisitSerializer(ModelSerializer):
     volunteer = ScopedRelatedField(
         queryset=Volunteer.objects.select_related("station"),
         required=False,
@@ -365,7 +373,7 @@ class VisitSerializer(serializers.ModelSerializer):
 
 
 class ResolveSerializer(serializers.Serializer):
-    note = serializers.CharField()
+    note = StrictCharField()
 
 
 class VisitFilter(django_filters.FilterSet):
@@ -406,7 +414,12 @@ class VisitViewSet(
         before its pairing ended is still the one the phone sent.
         """
         seen = queries.visit_sent_before(
-            user=request.user, client_id=request.data.get("client_id")
+            user=request.user,
+            client_id=(
+                request.data.get("client_id")
+                if isinstance(request.data, dict)
+                else None
+            ),
         )
         if seen is not None:
             return Response(self.get_serializer(seen).data, status=status.HTTP_200_OK)
@@ -431,7 +444,7 @@ class VisitViewSet(
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         """Staff resolve the visit's follow-up with a note."""
-        body = ResolveSerializer(data=request.data)
+        body = ResolveSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         with action_errors():
             visit = actions.follow_up_resolve(

@@ -23,6 +23,7 @@ from django.utils.translation import pgettext_lazy
 
 from carecenter.catalogue import ServiceKind
 from carecenter.models import StationScoped
+from carecenter.validators import plausible_birth_date
 from elders.models import Elder, Gender, age_on
 
 
@@ -112,7 +113,7 @@ class Volunteer(StationScoped):
     )
     name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
-    birth_date = models.DateField(_("birth date"))
+    birth_date = models.DateField(_("birth date"), validators=[plausible_birth_date])
     phone = models.CharField(_("phone"), max_length=32)
     occupation = models.CharField(_("occupation"), max_length=100, blank=True)
     specialties = ArrayField(

@@ -12,7 +12,13 @@ from rest_framework.decorators import action, api_view
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from carecenter.api import ScopedViewSetMixin, action_errors
+from carecenter.api import (
+    ModelSerializer,
+    MonthField,
+    ScopedViewSetMixin,
+    StrictCharField,
+    action_errors,
+)
 from carecenter.models import Station
 from carecenter.scoping import (
     get_visible_or_404,
@@ -26,12 +32,7 @@ from vouchers.forms import parse_month
 from vouchers.models import Cycle, Grant, RunTrigger
 
 
-class MonthField(serializers.DateField):
-    def to_representation(self, value):
-        return f"{value:%Y-%m}"
-
-
-class GrantSerializer(serializers.ModelSerializer):
+class GrantSerializer(ModelSerializer):
     month = MonthField(read_only=True)
     tier = TierField(read_only=True)
 
@@ -93,7 +94,7 @@ def voucher_balance(request, id: int):  # "id", as in the path elders/{id}/
     )
 
 
-class CycleSerializer(serializers.ModelSerializer):
+class CycleSerializer(ModelSerializer):
     station = serializers.SlugRelatedField(slug_field="code", read_only=True)
     month = MonthField(read_only=True)
 
@@ -123,8 +124,8 @@ class IssueSerializer(serializers.Serializer):
     station = serializers.SlugRelatedField(
         slug_field="code", queryset=Station.objects.none()
     )
-    month = serializers.CharField(help_text="YYYY-MM")
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    month = StrictCharField(help_text="YYYY-MM")
+    reason = StrictCharField(required=False, allow_blank=True, max_length=500)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -165,7 +166,9 @@ class VoucherCycleViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def issue(self, request):
         if not writable_stations(request.user, manager=True).exists():
             raise PermissionDenied(_("Only a station manager can issue vouchers."))
-        body = IssueSerializer(data=request.data, user=request.user)
+        body = IssueSerializer(
+            data=request.data, user=request.user, context={"request": request}
+        )
         body.is_valid(raise_exception=True)
         with action_errors():
             result = actions.cycle_issue(

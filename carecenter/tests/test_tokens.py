@@ -25,9 +25,12 @@ def call(client, key):
 
 
 def refused(response) -> bool:
-    # 403 rather than 401: the session authentication comes first and sends no
-    # WWW-Authenticate challenge (DRF's rule).
-    return response.status_code in (401, 403) and "detail" in response.json()
+    # 401 with the challenge: the token authentication comes first (DRF's rule).
+    return (
+        response.status_code == 401
+        and response["WWW-Authenticate"] == "Token"
+        and "detail" in response.json()
+    )
 
 
 def test_it_returns_the_token_and_when_it_expires(client, cast, settings):

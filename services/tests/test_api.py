@@ -42,8 +42,8 @@ def an_hour_ago() -> str:
 
 
 def test_the_catalogue_lists_every_service_with_its_price(api):
-    rows = api("staff_a").get(TYPES).json()
-    assert len(rows) == 17
+    page = api("staff_a").get(TYPES).json()
+    assert page["count"] == 17 and len(page["results"]) == 17
     meal = api("staff_a").get(f"{TYPES}meal/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert api("staff_a").get(f"{TYPES}meal/").json()["name"] == "助餐"
     assert meal == {
