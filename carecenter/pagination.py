@@ -1,14 +1,120 @@
 """The one way list pages paginate: a page of the queryset and the query string that
-keeps the page's filters on the page links (``templates/partials/pagination.html``)."""
+keeps the page's filters on the page links (``templates/partials/pagination.html``).
+
+Counts are exact up to ``COUNT_CAP`` rows and capped beyond ("10,000+"): an exact
+``COUNT(*)`` over a district's million elders or records costs more than the page
+itself. A capped list still reaches every page: past the cap, a page is found by
+its offset and knows whether another follows by reading one row more.
+"""
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
+from functools import cached_property
+
+from django.core.paginator import EmptyPage, InvalidPage, Page, Paginator
+from django.db.models import QuerySet
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+#: Beyond this many rows a list says "10,000+" instead of counting them all.
+COUNT_CAP = 10_000
+
+
+def capped_count(queryset: QuerySet, cap: int) -> int:
+    """``min(len(queryset), cap + 1)`` reading at most ``cap`` + 1 rows of each
+    part (a ``UNION ALL`` is counted part by part, its parts being disjoint)."""
+    parts = queryset.query.combined_queries if queryset.query.combinator else ()
+    if parts:
+        counted = sum(
+            QuerySet(model=queryset.model, query=part.clone())[: cap + 1].count()
+            for part in parts
+        )
+        return min(counted, cap + 1)
+    return queryset[: cap + 1].count()
+
+
+class CappedPage(Page):
+    """A page past what was counted: whether another follows is read, not counted."""
+
+    def __init__(self, object_list, number, paginator, *, more: bool):
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self) -> bool:
+        return self.more
+
+    def end_index(self) -> int:
+        return self.start_index() + len(self) - 1
+
+
+class CappedPaginator(Paginator):
+    """A ``Paginator`` whose count stops at ``cap`` + 1 (``capped``: there are more).
+
+    The count is one ``SELECT count(*) FROM (… LIMIT cap + 1)``, so it reads at
+    most ``cap`` + 1 rows of the index that orders the list.
+    """
+
+    def __init__(self, object_list, per_page, *, cap: int = COUNT_CAP, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        if isinstance(self.object_list, list | tuple):
+            return len(self.object_list)
+        return capped_count(self.object_list, self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    @property
+    def count_label(self) -> str:
+        """The count as shown: exact, or "10,000+" when capped."""
+        if self.capped:
+            return _("%(count)s+") % {
+                "count": number_format(self.cap, force_grouping=True)
+            }
+        return number_format(self.count, force_grouping=True)
+
+    def validate_number(self, number):
+        if not self.capped:
+            return super().validate_number(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise EmptyPage(_("That page number is not an integer")) from None
+        if number < 1:
+            raise EmptyPage(_("That page number is less than 1"))
+        return number
+
+    def page(self, number):
+        number = self.validate_number(number)
+        if not self.capped:
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage(_("That page contains no results"))
+        return CappedPage(
+            rows[: self.per_page], number, self, more=len(rows) > self.per_page
+        )
+
+    def get_page(self, number):
+        try:
+            number = self.validate_number(number)
+        except InvalidPage:
+            number = 1
+        try:
+            return self.page(number)
+        except EmptyPage:
+            # Past the end of a capped list: its first page, not a count of all.
+            return self.page(1 if self.capped else self.num_pages)
 
 
 def page_context(request, queryset, *, size: int = 25) -> dict:
     """``page_obj``, ``is_paginated`` and ``query_string`` for a list template."""
-    page = Paginator(queryset, size).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, size).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return {

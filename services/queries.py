@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carecenter.home import count_by_station, home_counter
+from carecenter.home_counts import kept_counts
 from carecenter.models import Station
 from carecenter.scoping import get_visible_or_404, report_stations, visible_to
 from elders.eligibility import annotate_tier
@@ -365,11 +366,8 @@ def records_to_confirm_counts(stations: QuerySet) -> dict[int, int]:
     warn=True,
 )
 def records_lacking_feedback_counts(stations: QuerySet) -> dict[int, int]:
-    return count_by_station(
-        ServiceRecord.objects.filter(
-            station__in=stations, has_feedback=False, cancelled_at__isnull=True
-        )
-    )
+    """Kept by triggers (migration 0004), not counted over every record."""
+    return kept_counts(stations, "records_lacking_feedback")
 
 
 def month_totals(*, user, month: datetime.date) -> dict:
