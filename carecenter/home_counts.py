@@ -19,12 +19,49 @@ meanwhile are not in the fold's snapshot and stay for the next.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import connection
 from django.db.models import QuerySet, Sum
 
 from carecenter.models import StationCount
 
 TABLE = StationCount._meta.db_table
+
+
+@dataclass(frozen=True)
+class KeptCount:
+    """What a kept count counts: rows of ``table`` where ``condition`` holds,
+    per ``station`` (SQL over one row of the table)."""
+
+    key: str
+    table: str
+    station: str
+    condition: str
+
+
+_kept: dict[str, KeptCount] = {}
+
+
+def declare(count: KeptCount) -> KeptCount:
+    """Register a kept count (its migration installs the triggers), so that
+    ``recount`` can start it again from the rows (after a bulk load with the
+    triggers off)."""
+    _kept[count.key] = count
+    return count
+
+
+def recount() -> None:
+    """Every declared count again from an exact count of its rows."""
+    with connection.cursor() as cursor:
+        for count in _kept.values():
+            cursor.execute(f"DELETE FROM {TABLE} WHERE key = %s", [count.key])
+            cursor.execute(
+                f"INSERT INTO {TABLE} (station_id, key, n) "
+                f"SELECT {count.station}, %s, count(*) FROM {count.table} "
+                f"WHERE {count.condition} GROUP BY 1",
+                [count.key],
+            )
 
 
 def triggers_sql(*, key: str, table: str, station: str, condition: str) -> str:

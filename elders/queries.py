@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from carecenter import audit
 from carecenter.catalogue import ServiceKind
 from carecenter.home import home_counter
-from carecenter.home_counts import kept_counts
+from carecenter.home_counts import KeptCount, declare, kept_counts
 from carecenter.models import AccessAction, AccessLogEntry
 from carecenter.scoping import (
     access_log_stations,
@@ -343,8 +343,18 @@ def needs_summary(
 # --- Home page counters ------------------------------------------------------------
 
 
+#: Active or in an institution, kept by triggers (migration 0006, same values).
+ELDERS_ON_FILE = declare(
+    KeptCount(
+        key="elders_on_file",
+        table="elders_elder",
+        station="station_id",
+        condition="status IN ('active', 'institution')",
+    )
+)
+
+
 @home_counter("elders", _("Elders on file"), url_name="elders:list")
 def active_elder_counts(stations: QuerySet) -> dict[int, int]:
-    """Active or in an institution: kept by triggers (migration 0006), not
-    counted over the district's elders on every load."""
-    return kept_counts(stations, "elders_on_file")
+    """Read from the kept count, not counted over the district on every load."""
+    return kept_counts(stations, ELDERS_ON_FILE.key)
