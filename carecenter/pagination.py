@@ -20,16 +20,74 @@ from django.utils.translation import gettext as _
 COUNT_CAP = 10_000
 
 
-def capped_count(queryset: QuerySet, cap: int) -> int:
-    """``min(len(queryset), cap + 1)`` reading at most ``cap`` + 1 rows of each
-    part (a ``UNION ALL`` is counted part by part, its parts being disjoint)."""
-    parts = queryset.query.combined_queries if queryset.query.combinator else ()
-    if parts:
-        counted = sum(
-            QuerySet(model=queryset.model, query=part.clone())[: cap + 1].count()
-            for part in parts
-        )
-        return min(counted, cap + 1)
+class Concatenation:
+    """Disjoint querysets read one after the other, each in its own (index) order:
+    a list ordered by "which part, then the part's order" without a UNION that the
+    database would sort whole. Sliced like a queryset: a page reads the part it
+    falls in with the page's LIMIT (and the next part when the page spans both);
+    only a page past the end of a part counts that part.
+    """
+
+    ordered = True
+
+    def __init__(self, *parts: QuerySet):
+        self.parts = parts
+        self.model = parts[0].model
+
+    def select_related(self, *fields) -> Concatenation:
+        return Concatenation(*(p.select_related(*fields) for p in self.parts))
+
+    def count(self) -> int:
+        return sum(part.count() for part in self.parts)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def exists(self) -> bool:
+        return any(part.exists() for part in self.parts)
+
+    def capped_count(self, cap: int) -> int:
+        counted = 0
+        for part in self.parts:  # a first part beyond the cap spares the others
+            counted += capped_count(part, cap - counted)
+            if counted > cap:
+                return cap + 1
+        return counted
+
+    def __iter__(self):
+        for part in self.parts:
+            yield from part
+
+    def iterator(self, chunk_size: int | None = None):
+        for part in self.parts:
+            yield from part.iterator(chunk_size=chunk_size)
+
+    def __getitem__(self, index):
+        if isinstance(index, int):
+            found = self[index : index + 1]
+            if not found:
+                raise IndexError(index)
+            return found[0]
+        start, stop = index.start or 0, index.stop
+        rows: list = []
+        for part in self.parts:
+            if stop is not None and stop <= start:
+                break
+            got = list(part[start:stop])
+            rows += got
+            if stop is not None and len(got) == stop - start:
+                break
+            # The part ended before the slice did: how long was it?
+            length = start + len(got) if got or start == 0 else part.count()
+            start = max(0, start - length)
+            stop = None if stop is None else stop - length
+        return rows
+
+
+def capped_count(queryset, cap: int) -> int:
+    """``min(len(queryset), cap + 1)``, reading at most ``cap`` + 1 rows."""
+    if isinstance(queryset, Concatenation):
+        return queryset.capped_count(cap)
     return queryset[: cap + 1].count()
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime
 
 import django_filters
-from django.db.models import Q, Value
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carecenter.models import Station
+from carecenter.pagination import Concatenation
 from carecenter.scoping import is_station_reader, visible_to
 from elders import id_numbers
 from elders.eligibility import years_before
@@ -124,7 +125,8 @@ class ElderFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         """Every filter, then the search, then the sorting: a search by relevance
-        is a union of two index-ordered parts, after which nothing else applies."""
+        is two index-ordered parts read one after the other, after which nothing
+        else applies."""
         data = self.form.cleaned_data
         for name, value in data.items():
             if name not in ("q", "ordering"):
@@ -165,13 +167,11 @@ class ElderFilter(django_filters.FilterSet):
             # those starting with it, in code-point order (the database's C
             # collation), so the range walks the name index.
             after = value[:-1] + chr(ord(value[-1]) + 1)
-            prefix = queryset.filter(name__gte=value, name__lt=after).annotate(
-                relevance=Value(1)
+            prefix = queryset.filter(name__gte=value, name__lt=after)
+            rest = matching.exclude(name__gte=value, name__lt=after)
+            return Concatenation(
+                prefix.order_by("name", "pk"), rest.order_by("name", "pk")
             )
-            rest = matching.exclude(name__gte=value, name__lt=after).annotate(
-                relevance=Value(2)
-            )
-            return prefix.union(rest, all=True).order_by("relevance", "name", "pk")
         number = id_numbers.normalize(value)
         # A volunteer reads no ID number, so may not probe one by searching.
         by_number = self.request is None or is_station_reader(self.request.user)

@@ -261,6 +261,9 @@ class Elder(StationScoped):
             # The district-wide list (supervisors) reads the first page in name
             # order, or by age, without sorting every elder of the district.
             models.Index(fields=["name", "id"], name="elder_name_order"),
+            # The same within a district: a supervisor's page, search range and
+            # capped count read it without visiting the rows.
+            models.Index(fields=["district", "name", "id"], name="elder_district_name"),
             models.Index(fields=["birth_date", "id"], name="elder_birth_order"),
             models.Index(fields=["created_at", "id"], name="elder_created_order"),
             GinIndex(fields=["categories"], name="elder_categories_gin"),

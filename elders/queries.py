@@ -74,7 +74,7 @@ def elder_pick(
     if station_id is not None:
         queryset = queryset.filter(station_id=station_id)
     found = ElderFilter({"q": q}, queryset=queryset).qs
-    if not found.query.order_by:
+    if isinstance(found, QuerySet) and not found.query.order_by:
         found = found.order_by("name", "pk")
     return list(found[:limit])
 

@@ -914,8 +914,7 @@ def export_workbook(elders, *, user) -> Workbook:
     manager and administrators, the last four characters otherwise. Every text
     cell is written as text (``carecenter.exports``).
     """
-    if may_see_some_id_numbers(user) and not elders.query.combinator:
-        # (a search by relevance joined them in each of its parts already)
+    if may_see_some_id_numbers(user):
         elders = elders.select_related("id_number_record")
     workbook = Workbook()
     sheet = workbook.sheet(_("Elders"))
