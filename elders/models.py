@@ -314,10 +314,13 @@ class Elder(StationScoped):
         read earlier never puts back the tier it had then.
         """
         if not self._state.adding and kwargs.get("update_fields") is None:
+            deferred = self.get_deferred_fields()
             kwargs["update_fields"] = [
                 f.name
                 for f in self._meta.concrete_fields
-                if not f.primary_key and f.name not in STORED_TIER_FIELDS
+                if not f.primary_key
+                and f.name not in STORED_TIER_FIELDS
+                and f.attname not in deferred
             ]
         sealed = self.take_sealed_id_number()
         if sealed is None:
