@@ -38,6 +38,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from django.db import reset_queries
 from django.test import Client
 from django.urls import reverse
 
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         client = Client()
         client.force_login(user)
         for label, page in list_urls(district):
+            reset_queries()  # DEBUG keeps the last 9,000 statements only
             timing = common.time_request(
                 client, page, runs=args.runs, warmups=args.warmups
             )
@@ -90,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     for role, user in (("staff", staff), ("supervisor", supervisor)):
         client = Client()
         client.force_login(user)
+        reset_queries()
         timing = common.time_request(
             client, reverse("home"), runs=args.runs, warmups=args.warmups
         )
