@@ -185,3 +185,19 @@ class TestKeptHomeCounts:
         with CaptureQueriesContext(connection) as many:
             client.get(reverse("home"))
         assert len(many) == len(few)
+
+
+def test_a_surname_search_costs_the_same_for_30_or_90_matches(client, cast):
+    for n in range(30):
+        ElderFactory(station=cast.a, name=f"王{n:03d}")
+    client.force_login(cast.supervisor)
+    url = reverse("elders:list") + "?q=王"
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for n in range(30, 90):
+        ElderFactory(station=cast.b, name=f"王{n:03d}")
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert len(response.context["elders"]) == 25
+    assert len(many) == len(few)
