@@ -88,7 +88,9 @@ def capped_count(queryset, cap: int) -> int:
     """``min(len(queryset), cap + 1)``, reading at most ``cap`` + 1 rows."""
     if isinstance(queryset, Concatenation):
         return queryset.capped_count(cap)
-    return queryset[: cap + 1].count()
+    # Without the list's order: the first matching rows of whichever index fits
+    # the filters best, not the first in name order (which may be far apart).
+    return queryset.order_by()[: cap + 1].count()
 
 
 class CappedPage(Page):
