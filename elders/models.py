@@ -264,6 +264,10 @@ class Elder(StationScoped):
             # The same within a district: a supervisor's page, search range and
             # capped count read it without visiting the rows.
             models.Index(fields=["district", "name", "id"], name="elder_district_name"),
+            models.Index(
+                fields=["district", "status", "name", "id"],
+                name="elder_district_status_name",
+            ),
             models.Index(fields=["birth_date", "id"], name="elder_birth_order"),
             models.Index(fields=["created_at", "id"], name="elder_created_order"),
             GinIndex(fields=["categories"], name="elder_categories_gin"),
