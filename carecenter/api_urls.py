@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from activities.api import ActivityViewSet
 from carecenter.api import StationViewSet, obtain_expiring_token
 from elders.api import (
     AccessLogView,
@@ -39,6 +40,7 @@ router.register("visits", VisitViewSet, basename="visit")
 router.register("voucher-grants", VoucherGrantViewSet, basename="voucher-grant")
 router.register("voucher-cycles", VoucherCycleViewSet, basename="voucher-cycle")
 router.register("inspections", InspectionViewSet, basename="inspection")
+router.register("activities", ActivityViewSet, basename="activity")
 
 urlpatterns = [
     path("auth/token/", obtain_expiring_token, name="api-token"),

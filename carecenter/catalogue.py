@@ -26,3 +26,8 @@ class ServiceKind(models.TextChoices):
     LEGAL_AID = "legal_aid", _("Legal aid")
     CULTURE = "culture", _("Cultural and sports activities")
     REPAIR = "repair", _("Plumbing and electrical repair")
+
+
+#: The daily services taken on day sheets: recorded at most once per elder,
+#: service and day (PRODUCT.md "A station's day").
+DAY_SHEET_KINDS = (ServiceKind.MEAL, ServiceKind.MEAL_DELIVERY, ServiceKind.DAY_CARE)

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "services",
     "volunteers",
     "vouchers",
+    "daysheets",
+    "activities",
     "inspections",
     "supervision",
 ]

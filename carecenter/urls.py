@@ -13,6 +13,8 @@ urlpatterns = [
     path("elders/", include("elders.urls")),
     path("volunteers/", include("volunteers.urls")),
     path("services/", include("services.urls")),
+    path("day-sheets/", include("daysheets.urls")),
+    path("activities/", include("activities.urls")),
     path("vouchers/", include("vouchers.urls")),
     path("inspections/", include("inspections.urls")),
     path("dashboard/", include("supervision.urls")),

@@ -79,6 +79,11 @@ def elder_pick(
     return list(found[:limit])
 
 
+#: Prefetches that higher apps add to the elder page's query for their sections
+#: (registered from their ``ready()``), so the elders app never imports them.
+ELDER_PAGE_PREFETCHES: list = []
+
+
 def elder_detail(*, user, pk: int) -> Elder:
     queryset = Elder.objects.select_related(
         "station", "station__district", "tier_override_by"
@@ -99,6 +104,7 @@ def elder_detail(*, user, pk: int) -> Elder:
                 "-surveyed_on", "-id"
             ),
         ),
+        *[make() for make in ELDER_PAGE_PREFETCHES],
     )
     return get_visible_or_404(user, queryset, pk=pk)
 

@@ -93,6 +93,8 @@ class InspectionSerializer(serializers.ModelSerializer):
             "volunteers_certified",
             "certified_share",
             "trainings_held",
+            "activities_held",
+            "activity_attendances",
             "refreshed_at",
             "checklist",
             "score",

@@ -1,6 +1,6 @@
 """The year's figures of every station at once, for the annual inspection.
 
-Five grouped queries, however many stations (PRODUCT.md: 50 stations, tens of
+Six grouped queries, however many stations (PRODUCT.md: 50 stations, tens of
 millions of service records):
 
 1. services per month, services with feedback and the feedback's satisfaction,
@@ -14,7 +14,9 @@ millions of service records):
    Staff are the members of an assistance-staff team (助老服务队伍); everyone
    else registered is a volunteer. Those who have left are not counted: the
    roster is read as it is when the job runs, early in January;
-5. training sessions held in the year, from ``volunteers.TrainingSession``.
+5. training sessions held in the year, from ``volunteers.TrainingSession``;
+6. group activities held in the year and their attendance
+   (``activities.queries.month_counts``, one grouped query).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from decimal import Decimal
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
+from activities.queries import month_counts as activity_counts
 from inspections.models import MONTHS, no_services
 from services.models import ServiceRecord
 from services.queries import month_bounds
@@ -55,6 +58,8 @@ class Figures:
     volunteers_total: int = 0
     volunteers_certified: int = 0
     trainings_held: int = 0
+    activities_held: int = 0
+    activity_attendances: int = 0
 
     FIELDS = (
         "services_per_month",
@@ -68,6 +73,8 @@ class Figures:
         "volunteers_total",
         "volunteers_certified",
         "trainings_held",
+        "activities_held",
+        "activity_attendances",
     )
 
 
@@ -97,6 +104,10 @@ def figures_for(year: int, station_ids) -> dict[int, Figures]:
         .values_list("station_id", "n")
     ):
         figures[station_id].trainings_held = held
+    start, end = year_bounds(year)
+    for station_id, counts in activity_counts(station_ids, start, end).items():
+        figures[station_id].activities_held = counts["activities"]
+        figures[station_id].activity_attendances = counts["attendances"]
     return figures
 
 

@@ -97,6 +97,12 @@ class Inspection(StationScoped):
         _("volunteers certified"), default=0
     )
     trainings_held = models.PositiveIntegerField(_("training sessions held"), default=0)
+    activities_held = models.PositiveIntegerField(
+        _("group activities held"), default=0, db_default=0
+    )
+    activity_attendances = models.PositiveIntegerField(
+        _("attendances at group activities"), default=0, db_default=0
+    )
     refreshed_at = models.DateTimeField(_("figures computed at"), null=True)
 
     # The facility checklist: pre-filled from the station, confirmed by the supervisor.

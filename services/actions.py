@@ -9,15 +9,18 @@ trail (pghistory triggers with the actor and reason attached).
 from __future__ import annotations
 
 import datetime
+import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carecenter.audit import audit_context, register_reasons
+from carecenter.catalogue import DAY_SHEET_KINDS
 from carecenter.models import District, Station, User
 from carecenter.scoping import can_write, require_write, scope_of, visible_to
 from elders.models import Elder, Status
@@ -240,6 +243,7 @@ def service_record_create(
     volunteer=None,
     staff: User | None = None,
     notes: str = "",
+    client_id: uuid.UUID | None = None,
 ) -> ServiceRecord:
     """Record one delivered service (PRODUCT.md "Services").
 
@@ -247,7 +251,8 @@ def service_record_create(
     the actor, more or fewer than one deliverer, and a provider's service not
     covered by an agreement in force on the day. The price defaults to the
     agreed price, else the catalogue's; ``payment.pay`` spends the elder's vouchers
-    first and the elder pays the rest.
+    first and the elder pays the rest. A daily service (``DAY_SHEET_KINDS``) is
+    recorded once per elder and day (``service_record_once_a_day``).
     """
     station = elder.station
     require_write(actor, station)
@@ -337,6 +342,11 @@ def service_record_create(
             errors.setdefault(field, []).extend(messages)
     if record.quantity is not None and record.quantity <= 0:
         errors.setdefault("quantity", []).append(_("The quantity must be positive."))
+    if service_type.code in DAY_SHEET_KINDS and delivered_at is not None:
+        record.service_day = timezone.localtime(delivered_at).date()
+        if not errors and _recorded_that_day(record):
+            errors["elder"] = [_once_a_day_message(record)]
+    record.client_id = client_id
     if record.duration_minutes is not None and record.duration_minutes < 1:
         errors.setdefault("duration_minutes", []).append(
             _("The duration must be at least one minute.")
@@ -351,14 +361,49 @@ def service_record_create(
         if record.awaits_confirmation:
             # Nothing is paid until the manager confirms it.
             record.voucher_paid = record.self_paid = Decimal("0")
-            record.save()
+            _insert_record(record)
         else:
             record.voucher_paid = Decimal("0")
             record.self_paid = payment.record_amount(record)
-            record.save()
+            _insert_record(record)
             if payment.pay(record, actor=actor)[0] > 0:
                 record.save(update_fields=["voucher_paid", "self_paid"])
     return record
+
+
+def _recorded_that_day(record: ServiceRecord) -> bool:
+    return ServiceRecord.objects.filter(
+        elder_id=record.elder_id,
+        service_type_id=record.service_type_id,
+        service_day=record.service_day,
+        cancelled_at__isnull=True,
+    ).exists()
+
+
+def _once_a_day_message(record: ServiceRecord) -> str:
+    return _("%(service)s is already recorded for %(elder)s on %(day)s.") % {
+        "service": record.service_type,
+        "elder": record.elder,
+        "day": record.service_day.isoformat(),
+    }
+
+
+def _insert_record(record: ServiceRecord) -> None:
+    """Save a new record; a twin committed meanwhile (the same client id, or the
+    same elder, daily service and day) is refused with a message, not a 500."""
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc, "__cause__", None), "diag", None)
+        name = getattr(constraint, "constraint_name", "") or ""
+        if "client_id" in name:
+            raise ValidationError(
+                {"client_id": [_("This client id was already used.")]}
+            ) from None
+        if name == "service_record_once_a_day":
+            raise ValidationError({"elder": [_once_a_day_message(record)]}) from None
+        raise
 
 
 def recorded_late(station: Station, delivered_at: datetime.datetime) -> bool:
@@ -488,3 +533,127 @@ def return_visit_record(
     with audit_context(user=actor, reason="services.return_visit"):
         visit.save()
     return visit
+
+
+# --- Batches of records (day sheets, the batch API) -----------------------------------
+
+
+class BatchErrors(ValidationError):
+    """A batch refused whole: ``by_index`` maps an item's index to its errors."""
+
+    def __init__(self, by_index: dict[int, dict[str, list]]):
+        self.by_index = by_index
+        super().__init__(
+            {
+                str(i): [str(m) for ms in e.values() for m in ms]
+                for i, e in by_index.items()
+            }
+        )
+
+
+@dataclass
+class BatchResult:
+    records: list[ServiceRecord]  # in the order of the items
+    created: int
+    existing: int
+
+
+BATCH_FIELDS = {
+    "elder",
+    "service_type",
+    "delivered_at",
+    "duration_minutes",
+    "quantity",
+    "price",
+    "provider",
+    "volunteer",
+    "staff",
+    "notes",
+    "client_id",
+}
+
+
+@transaction.atomic
+def service_records_batch(*, actor: User, items: list[dict]) -> BatchResult:
+    """Record many services at once (a day sheet): all or nothing.
+
+    Each item is what ``service_record_create`` takes, with a ``client_id``; each
+    record is written by that one action, so it is validated and paid (vouchers
+    first) exactly as a single record, and a late one awaits the manager's
+    confirmation the same way. An item whose ``client_id`` was seen before
+    returns the record written then and writes nothing. Any invalid item refuses
+    the whole batch (``BatchErrors``, by index) and nothing is written.
+    Batches of one station are taken one at a time (a transaction-level advisory
+    lock), so the same sheet sent four times at once is written once; the
+    database's unique constraints hold even without the lock.
+    """
+    errors: dict[int, dict[str, list]] = {}
+    seen: dict[uuid.UUID, int] = {}
+    for index, item in enumerate(items):
+        unknown = set(item) - BATCH_FIELDS
+        if unknown:
+            errors[index] = {
+                "__all__": [
+                    _("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))}
+                ]
+            }
+        client_id = item.get("client_id")
+        if client_id is None:
+            errors.setdefault(index, {})["client_id"] = [
+                _("Give every record of a batch its client id.")
+            ]
+        elif client_id in seen:
+            errors.setdefault(index, {})["client_id"] = [
+                _("The same client id is given twice in this batch.")
+            ]
+        else:
+            seen[client_id] = index
+    if errors:
+        raise BatchErrors(errors)
+    station_ids = sorted({item["elder"].station_id for item in items})
+    for station_id in station_ids:
+        require_write(actor, Station.objects.get(pk=station_id))
+    with connection.cursor() as cursor:
+        for station_id in station_ids:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('services.batch'), %s)",
+                [station_id],
+            )
+    existing = {
+        r.client_id: r
+        for r in ServiceRecord.objects.select_related("station", "service_type").filter(
+            client_id__in=list(seen)
+        )
+    }
+    visible = set(
+        visible_to(
+            actor,
+            ServiceRecord.objects.filter(pk__in=[r.pk for r in existing.values()]),
+        ).values_list("pk", flat=True)
+    )
+    records: list[ServiceRecord | None] = []
+    created = 0
+    for index, item in enumerate(items):
+        found = existing.get(item["client_id"])
+        if found is not None:
+            if found.pk not in visible:
+                # Another station's record: refused like an id never seen.
+                errors[index] = {"client_id": [_("This client id was already used.")]}
+            records.append(found)
+            continue
+        try:
+            with transaction.atomic():
+                record = service_record_create(actor=actor, **item)
+        except ValidationError as exc:
+            errors[index] = (
+                exc.message_dict
+                if hasattr(exc, "error_dict")
+                else {"__all__": exc.messages}
+            )
+            records.append(None)
+            continue
+        records.append(record)
+        created += 1
+    if errors:
+        raise BatchErrors(errors)
+    return BatchResult(records=records, created=created, existing=len(items) - created)

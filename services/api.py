@@ -10,6 +10,7 @@ roles get 403 from the actions' ``require_write``.
 from __future__ import annotations
 
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -396,6 +397,27 @@ class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class BatchRecordSerializer(ServiceRecordSerializer):
+    client_id = serializers.UUIDField()
+
+    class Meta(ServiceRecordSerializer.Meta):
+        fields = [*ServiceRecordSerializer.Meta.fields, "client_id"]
+
+
+class BatchSerializer(serializers.Serializer):
+    records = serializers.ListField(child=serializers.DictField(), min_length=1)
+
+
+class BatchResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField()
+    records = BatchRecordSerializer(many=True)
+
+
+#: The most records one batch may carry (a day sheet is at most a few hundred).
+BATCH_MAX = 500
+
+
 class ServiceRecordViewSet(
     ScopedViewSetMixin,
     mixins.ListModelMixin,
@@ -496,4 +518,59 @@ class ServiceRecordViewSet(
             )
         return Response(
             FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=BatchSerializer, responses={201: BatchResultSerializer})
+    @action(detail=False, methods=["post"])
+    def batch(self, request):
+        """Record many services at once (a day sheet): all or nothing.
+
+        Each record carries a ``client_id`` (UUID); one already seen returns the
+        record written then and writes nothing. Any invalid record refuses the
+        batch: 400 with ``errors`` by index (``{"3": {"elder": [...]}}``).
+        """
+        require_some_writable_station(request.user)
+        body = BatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        raw = body.validated_data["records"]
+        if len(raw) > BATCH_MAX:
+            raise serializers.ValidationError(
+                {"records": [_("At most %(n)d records a batch.") % {"n": BATCH_MAX}]}
+            )
+        errors: dict[str, dict] = {}
+        items = []
+        context = self.get_serializer_context()
+        for index, data in enumerate(raw):
+            item = BatchRecordSerializer(data=data, context=context)
+            if item.is_valid():
+                fields = dict(item.validated_data)
+                fields["quantity"] = fields.get("quantity") or 1
+                items.append(fields)
+            else:
+                errors[str(index)] = item.errors
+        if not errors:
+            try:
+                result = actions.service_records_batch(actor=request.user, items=items)
+            except actions.BatchErrors as exc:
+                errors = {
+                    str(index): serializers.as_serializer_error(
+                        DjangoValidationError(by_field)
+                    )
+                    for index, by_field in exc.by_index.items()
+                }
+        if errors:
+            return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+        records = {
+            r.pk: r
+            for r in self.get_queryset().filter(pk__in=[r.pk for r in result.records])
+        }
+        return Response(
+            {
+                "created": result.created,
+                "existing": result.existing,
+                "records": BatchRecordSerializer(
+                    [records[r.pk] for r in result.records], many=True, context=context
+                ).data,
+            },
+            status=status.HTTP_201_CREATED,
         )

@@ -395,6 +395,13 @@ class ServiceRecord(StationScoped):
         related_name="+",
         verbose_name=_("confirmed by"),
     )
+    # The id the sender gave the record (a day sheet, a tablet, the batch API): a
+    # repeat of the same id returns the record written then and writes nothing.
+    client_id = models.UUIDField(_("client id"), null=True, blank=True, unique=True)
+    # Set on the daily services taken on day sheets (meals, meal delivery, day
+    # care): the local day, kept once per elder and service by the constraint
+    # ``service_record_once_a_day``.
+    service_day = models.DateField(_("service day"), null=True, blank=True)
 
     class Meta:
         ordering = ["-delivered_at", "-pk"]
@@ -442,10 +449,25 @@ class ServiceRecord(StationScoped):
                 condition=Q(cancelled_at__isnull=True) | ~Q(cancel_reason=""),
                 violation_error_message=_("Cancelling a record needs a reason."),
             ),
+            models.UniqueConstraint(
+                fields=["elder", "service_type", "service_day"],
+                condition=Q(service_day__isnull=False, cancelled_at__isnull=True),
+                name="service_record_once_a_day",
+                violation_error_message=_(
+                    "This service is already recorded for this elder on that day."
+                ),
+            ),
         ]
         indexes = [
             models.Index(fields=["station", "-delivered_at", "-id"]),
             models.Index(fields=["elder", "-delivered_at"]),
+            # The home page's "recorded today" from day sheets: only their records
+            # carry a service day, so the index is small and no load scans the rest.
+            models.Index(
+                fields=["service_day", "station"],
+                name="service_record_sheet_day",
+                condition=Q(service_day__isnull=False, cancelled_at__isnull=True),
+            ),
             models.Index(
                 fields=["station", "delivered_at", "id"],
                 name="service_record_to_confirm",

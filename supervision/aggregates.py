@@ -21,7 +21,9 @@ apps define them as querysets they are compiled from those querysets:
 * vouchers are the ledger's signed sums per kind by voucher month, like
   ``vouchers.queries.monthly_report``; the budget is ``StationBudget``, stored
   under 1 January of its year;
-* volunteer hours are the time-bank ledger's minutes by month.
+* volunteer hours are the time-bank ledger's minutes by month;
+* group activities are counted in the local month of their start, with the
+  elders marked as having attended them.
 """
 
 from __future__ import annotations
@@ -316,6 +318,41 @@ def volunteers_select(
     )
 
 
+def activities_select(
+    station_ids: Sequence[int], first: datetime.date, last: datetime.date
+) -> Select:
+    """Group activities held per local month of their start and kind, and the
+    elders who attended them (``activities.queries.month_counts``' rule)."""
+    start, _ = month_bounds(first)
+    _, end = month_bounds(last)
+    sql = """
+        SELECT a.station_id,
+               date_trunc('month', a.starts_at AT TIME ZONE %s)::date,
+               v.metric, a.kind, sum(v.value)
+        FROM activities_activity a
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS n FROM activities_participation p
+            WHERE p.activity_id = a.id AND p.attended
+        ) AS p
+        CROSS JOIN LATERAL (VALUES (%s, 1::numeric), (%s, p.n::numeric))
+            AS v(metric, value)
+        WHERE a.station_id = ANY(%s::bigint[])
+          AND a.starts_at >= %s AND a.starts_at < %s
+        GROUP BY 1, 2, 3, 4
+    """
+    return Select(
+        sql,
+        [
+            timezone.get_default_timezone_name(),
+            Metric.ACTIVITIES,
+            Metric.ACTIVITY_ATTENDANCES,
+            list(station_ids),
+            start,
+            end,
+        ],
+    )
+
+
 # --- Writing a family -----------------------------------------------------------------
 
 
@@ -357,6 +394,8 @@ def family_select(
         return vouchers_select(station_ids, first, last)
     if family == Family.VOLUNTEERS:
         return volunteers_select(station_ids, first, last)
+    if family == Family.ACTIVITIES:
+        return activities_select(station_ids, first, last)
     raise ValueError(family)
 
 

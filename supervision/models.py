@@ -37,12 +37,18 @@ class Family(models.TextChoices):
     SERVICES = "services", _("Services and feedback")
     VOUCHERS = "vouchers", _("Vouchers")
     VOLUNTEERS = "volunteers", _("Volunteer hours")
+    ACTIVITIES = "activities", _("Group activities")
 
 
 #: Families that describe the stations now, stored under the current month.
 SNAPSHOT_FAMILIES = (Family.ELDERS, Family.NEEDS, Family.ALERTS)
 #: Families that count what happened in each month.
-FLOW_FAMILIES = (Family.SERVICES, Family.VOUCHERS, Family.VOLUNTEERS)
+FLOW_FAMILIES = (
+    Family.SERVICES,
+    Family.VOUCHERS,
+    Family.VOLUNTEERS,
+    Family.ACTIVITIES,
+)
 
 
 class Metric(models.TextChoices):
@@ -69,6 +75,9 @@ class Metric(models.TextChoices):
     # Flow: the volunteers' time bank.
     VOLUNTEER_MINUTES = "volunteer_minutes", _("Volunteer minutes")
     VOLUNTEER_VISITS = "volunteer_visits", _("Volunteer visits")
+    # Flow: group activities held in the month and their attendance (key: kind).
+    ACTIVITIES = "activities", _("Group activities held")
+    ACTIVITY_ATTENDANCES = "activity_attendances", _("Attendances at activities")
 
 
 FAMILY_METRICS: dict[str, tuple[str, ...]] = {
@@ -93,6 +102,7 @@ FAMILY_METRICS: dict[str, tuple[str, ...]] = {
     ),
     Family.VOUCHERS: (Metric.VOUCHERS, Metric.VOUCHER_GRANTS, Metric.VOUCHER_BUDGET),
     Family.VOLUNTEERS: (Metric.VOLUNTEER_MINUTES, Metric.VOLUNTEER_VISITS),
+    Family.ACTIVITIES: (Metric.ACTIVITIES, Metric.ACTIVITY_ATTENDANCES),
 }
 SNAPSHOT_METRICS = tuple(m for f in SNAPSHOT_FAMILIES for m in FAMILY_METRICS[f])
 FLOW_METRICS = tuple(m for f in FLOW_FAMILIES for m in FAMILY_METRICS[f])

@@ -187,6 +187,16 @@ class Figures:
     def volunteer_visits(self) -> int:
         return self.count(Metric.VOLUNTEER_VISITS)
 
+    # --- Group activities ---
+
+    @property
+    def activities(self) -> int:
+        return int(self.total(Metric.ACTIVITIES))
+
+    @property
+    def activity_attendances(self) -> int:
+        return int(self.total(Metric.ACTIVITY_ATTENDANCES))
+
 
 @dataclass
 class Dashboard:

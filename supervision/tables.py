@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from activities.models import ActivityKind
 from carecenter.catalogue import ServiceKind
 from elders.filters import AGE_BANDS
 from elders.models import Category, Tier
@@ -95,6 +96,7 @@ SECTIONS = [
     Section(
         "volunteers", gettext_lazy("Volunteer hours"), ["volunteers"], ["volunteers"]
     ),
+    Section("activities", gettext_lazy("Group activities"), wide=["activities"]),
     Section("alerts", gettext_lazy("Follow-ups and expiries"), wide=["alerts"]),
 ]
 
@@ -395,6 +397,31 @@ def volunteers_table(dash: Dashboard, link=None) -> Table:
     )
 
 
+def activities_table(dash: Dashboard, link=None) -> Table:
+    kinds = [(k, ActivityKind(k).label) for k in ("lecture", "health_check")]
+
+    def values(f: Figures) -> list:
+        return [
+            f.activities,
+            f.activity_attendances,
+            *[f.count(Metric.ACTIVITIES, k) for k, _label in kinds],
+        ]
+
+    return _per_station(
+        dash,
+        "activities",
+        _("Group activities held and attended"),
+        [
+            Column(_("Activities")),
+            Column(_("Attendances")),
+            *[Column(str(label)) for _k, label in kinds],
+        ],
+        values,
+        link,
+        _("The months chosen, by the month the activity started."),
+    )
+
+
 def alerts_table(dash: Dashboard, link=None) -> Table:
     return _per_station(
         dash,
@@ -421,6 +448,7 @@ BUILDERS: dict[str, Callable[..., Table]] = {
     "vouchers": vouchers_table,
     "budget": budget_table,
     "volunteers": volunteers_table,
+    "activities": activities_table,
     "alerts": alerts_table,
 }
 

@@ -235,7 +235,7 @@ class TestExport:
             reverse("supervision:station-export", args=[cast.a.pk, "all"])
         )
         workbook = load_workbook(io.BytesIO(response.content))
-        assert len(workbook.worksheets) == 9  # every table but the district's
+        assert len(workbook.worksheets) == 10  # every table but the district's
         services = next(
             s for s in workbook.worksheets if s["A1"].value.startswith("Services")
         )

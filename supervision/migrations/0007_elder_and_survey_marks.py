@@ -69,7 +69,7 @@ def _backward() -> str:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("supervision", "0005_refresh_snapshot_day"),
+        ("supervision", "0006_refresh_snapshot_day"),
         ("elders", "0006_elders_on_file_kept_count"),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('supervision', '0004_snapshot_index'),
+        ('supervision', '0005_activities_family'),
     ]
 
     operations = [

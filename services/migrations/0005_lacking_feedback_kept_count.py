@@ -16,7 +16,7 @@ COUNT = {
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("services", "0003_service_record_confirmation"),
+        ("services", "0004_service_record_client_id_and_day"),
         ("carecenter", "0008_station_counts"),
     ]
 
