@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from activities.api import ActivityViewSet
+from care.api import CareCallViewSet, CareDueView, EmergencyViewSet
 from carecenter.api import StationViewSet, obtain_expiring_token
 from elders.api import (
     AccessLogView,
@@ -40,6 +41,8 @@ router.register("visits", VisitViewSet, basename="visit")
 router.register("voucher-grants", VoucherGrantViewSet, basename="voucher-grant")
 router.register("voucher-cycles", VoucherCycleViewSet, basename="voucher-cycle")
 router.register("inspections", InspectionViewSet, basename="inspection")
+router.register("care-calls", CareCallViewSet, basename="care-call")
+router.register("emergencies", EmergencyViewSet, basename="emergency")
 router.register("activities", ActivityViewSet, basename="activity")
 
 urlpatterns = [
@@ -50,6 +53,7 @@ urlpatterns = [
         voucher_balance,
         name="elder-voucher-balance",
     ),
+    path("care-due/", CareDueView.as_view(), name="care-due"),
     path("reports/figures/", report_figures, name="report-figures"),
     path("reports/tables/<slug:key>/", report_table, name="report-table"),
     *router.urls,

@@ -7,6 +7,11 @@ from one grouped query, so a district of 50 stations costs one query a counter.
 Apps register *alerts* for administrators with ``@home_alert`` (a
 reconciliation that disagrees, a job that failed).
 
+Apps register *panels* with ``@home_panel``: a function that takes the
+stations and the user and returns ``{station_id: context}`` for the panel's own
+template (for example the open emergencies and who is due a call), shown at the
+top of the station's section from a fixed number of queries.
+
 Apps also register *notices* with ``@home_notice``: a function that takes the
 stations and returns ``Notice`` rows (for example the annual inspection's
 funding decision), shown above the station's counters to its own users, from
@@ -33,10 +38,19 @@ class Counter:
 _counters: list[Counter] = []
 
 
-def home_counter(key: str, label, *, url_name: str = "", warn: bool = False):
+def home_counter(
+    key: str, label, *, url_name: str = "", warn: bool = False, replaces: str = ""
+):
+    """Register a counter; ``replaces`` takes the place of a lower app's counter
+    that this one includes (the follow-ups of every source replace the visits')."""
+
     def register(func):
-        if not any(c.key == key for c in _counters):
-            _counters.append(Counter(key, label, func, url_name, warn))
+        counter = Counter(key, label, func, url_name, warn)
+        places = [i for i, c in enumerate(_counters) if replaces and c.key == replaces]
+        if places:
+            _counters[places[0]] = counter
+        elif not any(c.key == key for c in _counters):
+            _counters.append(counter)
         return func
 
     return register
@@ -119,3 +133,45 @@ def count_by_station(
         .values_list(station_field, "n")
     )
     return dict(rows)
+
+
+@dataclass(frozen=True)
+class Panel:
+    key: str
+    template: str
+    func: Callable[..., dict[int, dict]]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class PanelContent:
+    template: str
+    context: dict
+
+
+_panels: list[Panel] = []
+
+
+def home_panel(key: str, template: str, *, order: int = 100):
+    """Register a panel of the station's home page (lower ``order`` first)."""
+
+    def register(func):
+        if not any(p.key == key for p in _panels):
+            _panels.append(Panel(key, template, func, order))
+            _panels.sort(key=lambda p: p.order)
+        return func
+
+    return register
+
+
+def panels_for(stations: QuerySet, user) -> dict[int, list[PanelContent]]:
+    """``{station_id: [PanelContent, ...]}``; a panel with nothing to show is left
+    out."""
+    result: dict[int, list[PanelContent]] = {}
+    for panel in _panels:
+        for station_id, context in panel.func(stations, user).items():
+            if context:
+                result.setdefault(station_id, []).append(
+                    PanelContent(panel.template, context)
+                )
+    return result

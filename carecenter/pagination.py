@@ -182,3 +182,13 @@ def page_context(request, queryset, *, size: int = 25) -> dict:
         "is_paginated": page.has_other_pages(),
         "query_string": params.urlencode(),
     }
+
+
+def elder_param(request) -> int | None:
+    """The ``?elder=ID`` of a list opened from an elder's page ("all …"), if any.
+
+    Only narrows a list that is already scoped: another station's id shows
+    nothing, like an elder without rows.
+    """
+    value = request.GET.get("elder", "")
+    return int(value) if value.isdigit() and len(value) < 12 else None

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "services",
     "volunteers",
     "vouchers",
+    "care",
     "daysheets",
     "activities",
     "inspections",
@@ -256,6 +257,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CycleStatusEnum": "vouchers.models.CycleStatus",
         "VolunteerStatusEnum": "volunteers.models.VolunteerStatus",
+        "CallKindEnum": "care.models.CallKind",
+        "TeamKindEnum": "volunteers.models.TeamKind",
+        "ProviderKindEnum": "services.models.ProviderKind",
     },
 }
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("day-sheets/", include("daysheets.urls")),
     path("activities/", include("activities.urls")),
     path("vouchers/", include("vouchers.urls")),
+    path("care/", include("care.urls")),
     path("inspections/", include("inspections.urls")),
     path("dashboard/", include("supervision.urls")),
     path(

@@ -71,3 +71,23 @@ def plausible_birth_date(value: datetime.date | None) -> None:
             code="implausible_age",
             params={"age": OLDEST_AGE},
         )
+
+
+def reading_errors(
+    *, systolic: int | None, diastolic: int | None, blood_sugar
+) -> dict[str, str]:
+    """Plausibility of a blood pressure / blood sugar reading, by field.
+
+    The one rule for a volunteer's visit and a staff member's reading; the
+    tables' check constraints say the same.
+    """
+    errors: dict[str, str] = {}
+    if (systolic is None) != (diastolic is None):
+        errors["systolic"] = _("Give both blood pressure values, or neither.")
+    elif systolic is not None and not (
+        50 <= systolic <= 300 and 20 <= diastolic <= 200 and systolic > diastolic
+    ):
+        errors["systolic"] = _("These blood pressure values are not plausible.")
+    if blood_sugar is not None and not (1 <= blood_sugar <= 40):
+        errors["blood_sugar"] = _("Blood sugar is given in mmol/L, between 1 and 40.")
+    return errors

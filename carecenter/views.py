@@ -30,6 +30,7 @@ def home_page(request):
     rows = [(station, counts.get(station.pk, {})) for station in stations]
     # Notices are for the station's own users; the overview keeps to the counters.
     notices = {} if overview else home.notices_for(stations)
+    panels = {} if overview else home.panels_for(stations, request.user)
     administrator = request.user.is_administrator
     return render(
         request,
@@ -41,6 +42,7 @@ def home_page(request):
             "notices": {
                 station.pk: notices.get(station.pk, []) for station in stations
             },
+            "panels": {station.pk: panels.get(station.pk, []) for station in stations},
             "counters": home.counters(),
             "overview": overview,
             "today": timezone.localdate(),

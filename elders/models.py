@@ -68,6 +68,11 @@ class Category(models.TextChoices):
     MODEL_WORKER = "model_worker", _("Model worker")
     PREFERENTIAL = "preferential", _("Key preferential-treatment recipient")
     WIDOWED_CHILDLESS = "widowed_childless", _("Widowed or childless (孤寡)")
+    # The further groups of the 2022 national guidance on visiting elders
+    # with special difficulties (care.cadence).
+    LEFT_BEHIND = "left_behind", _("Left-behind (留守)")
+    SEVERELY_DISABLED = "severely_disabled", _("Severely disabled (重残)")
+    FAMILY_PLANNING = "family_planning", _("Family-planning hardship (计生特殊家庭)")
 
 
 class Status(models.TextChoices):

@@ -35,6 +35,7 @@ from elders.forms import (
 )
 from elders.id_numbers import mask
 from elders.models import BarthelAssessment, FamilyContact, NeedsSurvey
+from elders.sections import sections_for
 
 PAGE_SIZE = 25
 
@@ -120,6 +121,7 @@ def elder_detail(request, pk: int):
             "can_write": can_write(request.user, elder.station),
             "is_manager": can_write(request.user, elder.station, manager=True),
             "history": queries.elder_history(user=request.user, elder=elder),
+            "sections": sections_for(request.user, elder),
         },
     )
 

@@ -60,6 +60,7 @@ class DeductionSerializer(serializers.Serializer):
 class InspectionSerializer(serializers.ModelSerializer):
     station = serializers.SlugRelatedField(slug_field="code", read_only=True)
     services_total = serializers.IntegerField(read_only=True)
+    visits_total = serializers.IntegerField(read_only=True)
     feedback_coverage = PercentField(
         help_text="Percent of the year's services with feedback."
     )
@@ -80,6 +81,8 @@ class InspectionSerializer(serializers.ModelSerializer):
             "year",
             "services_per_month",
             "services_total",
+            "visits_per_month",
+            "visits_total",
             "services_with_feedback",
             "feedback_coverage",
             "satisfaction",

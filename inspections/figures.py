@@ -15,7 +15,9 @@ millions of service records):
    else registered is a volunteer. Those who have left are not counted: the
    roster is read as it is when the job runs, early in January;
 5. training sessions held in the year, from ``volunteers.TrainingSession``;
-6. group activities held in the year and their attendance
+6. volunteers' visits per local month, from ``volunteers.Visit`` (services
+   too, counted on their own line);
+7. group activities held in the year and their attendance
    (``activities.queries.month_counts``, one grouped query).
 """
 
@@ -36,6 +38,7 @@ from volunteers.models import (
     Certificate,
     TeamKind,
     TrainingSession,
+    Visit,
     Volunteer,
     VolunteerStatus,
 )
@@ -48,6 +51,7 @@ class Figures:
     """One station's figures of one year (the attributes of ``Inspection``)."""
 
     services_per_month: list[int] = field(default_factory=no_services)
+    visits_per_month: list[int] = field(default_factory=no_services)
     services_with_feedback: int = 0
     satisfaction: Decimal | None = None
     voucher_budget: Decimal | None = None
@@ -63,6 +67,7 @@ class Figures:
 
     FIELDS = (
         "services_per_month",
+        "visits_per_month",
         "services_with_feedback",
         "satisfaction",
         "voucher_budget",
@@ -94,6 +99,7 @@ def figures_for(year: int, station_ids) -> dict[int, Figures]:
     if not station_ids:
         return figures
     _services(year, station_ids, figures)
+    _visits(year, station_ids, figures)
     _vouchers(year, station_ids, figures)
     _staff(year, station_ids, figures)
     for station_id, held in (
@@ -143,6 +149,29 @@ def _services(year, station_ids, figures) -> None:
             item.satisfaction = (
                 Decimal(row["satisfaction_sum"]) / row["rated"]
             ).quantize(Decimal("0.01"))
+
+
+def _visits(year, station_ids, figures) -> None:
+    """Volunteers' visits per local month (one grouped query, as for services)."""
+    months = [month_bounds(datetime.date(year, m, 1)) for m in range(1, MONTHS + 1)]
+    per_month = {
+        f"m{n}": Count("pk", filter=Q(started_at__gte=start, started_at__lt=end))
+        for n, (start, end) in enumerate(months, start=1)
+    }
+    rows = (
+        Visit.objects.filter(
+            station__in=station_ids,
+            started_at__gte=months[0][0],
+            started_at__lt=months[-1][1],
+        )
+        .order_by()
+        .values("station_id")
+        .annotate(**per_month)
+    )
+    for row in rows:
+        figures[row["station_id"]].visits_per_month = [
+            row[f"m{n}"] for n in range(1, MONTHS + 1)
+        ]
 
 
 def _vouchers(year, station_ids, figures) -> None:

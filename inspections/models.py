@@ -71,6 +71,14 @@ class Inspection(StationScoped):
         default=no_services,
         verbose_name=_("services per month"),
     )
+    # Volunteers' visits are services too, shown on their own line; a month
+    # with a visit is a month with services (inspections.rules).
+    visits_per_month = ArrayField(
+        models.PositiveIntegerField(),
+        size=MONTHS,
+        default=no_services,
+        verbose_name=_("volunteer visits per month"),
+    )
     services_with_feedback = models.PositiveIntegerField(
         _("services with feedback"), default=0
     )
@@ -222,6 +230,10 @@ class Inspection(StationScoped):
     @property
     def services_total(self) -> int:
         return sum(self.services_per_month)
+
+    @property
+    def visits_total(self) -> int:
+        return sum(self.visits_per_month or [])
 
     @property
     def feedback_coverage(self):

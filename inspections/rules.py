@@ -174,9 +174,10 @@ def _funds(x) -> Outcome:
 
 
 def _service_months(x) -> Outcome:
-    return Outcome(
-        service_months_ok(x.services_per_month), service_months(x.services_per_month)
-    )
+    # A volunteer's visit is a service delivered: a month with visits counts.
+    visits = getattr(x, "visits_per_month", None) or [0] * len(x.services_per_month)
+    combined = [a + b for a, b in zip(x.services_per_month, visits, strict=True)]
+    return Outcome(service_months_ok(combined), service_months(combined))
 
 
 def _coverage(x) -> Outcome:

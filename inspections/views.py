@@ -121,6 +121,7 @@ def _render_detail(request, inspection, *, status=200, **bound):
         "inspection": inspection,
         "page": page,
         "months": list(enumerate(inspection.services_per_month, start=1)),
+        "visit_months": inspection.visits_per_month,
         "may_supervise": supervise,
         "may_answer": answers,
         "answer_forms": answer_forms,

@@ -31,12 +31,14 @@ from services.models import (
     Feedback,
     Provider,
     ReturnVisit,
+    ReturnVisitOutcome,
     ServiceAgreement,
     ServiceRecord,
     ServiceType,
+    VisitFeedback,
 )
 from services.scans import check_scan
-from volunteers.models import VolunteerStatus
+from volunteers.models import Visit, VolunteerStatus
 from volunteers.qualifications import missing_certificates
 
 register_reasons(
@@ -45,6 +47,12 @@ register_reasons(
         "services.feedback_recorded": gettext_lazy("feedback recorded"),
         "services.provider_saved": gettext_lazy("provider saved"),
         "services.return_visit": gettext_lazy("return visit"),
+        "services.visit_feedback_recorded": gettext_lazy(
+            "feedback on a visit recorded"
+        ),
+        "services.return_visit_resolved": gettext_lazy(
+            "follow-up of a return visit resolved"
+        ),
         "services.service_recorded": gettext_lazy("service recorded"),
         "services.late_service_confirmed": gettext_lazy("late service confirmed"),
         "services.record_cancelled": gettext_lazy("service cancelled: %(note)s"),
@@ -494,6 +502,21 @@ def feedback_record(*, actor: User, record: ServiceRecord, data: dict) -> Feedba
 
 
 @transaction.atomic
+def visit_feedback_record(*, actor: User, visit: Visit, data: dict) -> VisitFeedback:
+    """The feedback form after a volunteer's visit: one per visit, scores 1–5."""
+    require_write(actor, visit.station)
+    visit = Visit.objects.select_for_update().get(pk=visit.pk)
+    if VisitFeedback.objects.filter(visit=visit).exists():
+        raise ValidationError(_("This visit has its feedback already."))
+    feedback = VisitFeedback(visit=visit, recorded_by=actor)
+    _apply(feedback, data, FEEDBACK_FIELDS)
+    feedback.full_clean(exclude=["visit", "recorded_by"], validate_constraints=False)
+    with audit_context(user=actor, reason="services.visit_feedback_recorded"):
+        feedback.save()
+    return feedback
+
+
+@transaction.atomic
 def return_visit_record(
     *,
     actor: User,
@@ -528,11 +551,38 @@ def return_visit_record(
         errors.setdefault("visited_at", []).append(
             _("The return visit cannot be before the service.")
         )
+    if outcome == ReturnVisitOutcome.ISSUE and not (notes or "").strip():
+        # The problem is what the follow-up must act on.
+        errors.setdefault("notes", []).append(_("Say what the problem is."))
     if errors:
         raise ValidationError(errors)
     with audit_context(user=actor, reason="services.return_visit"):
         visit.save()
     return visit
+
+
+@transaction.atomic
+def return_visit_follow_up_resolve(
+    *, actor: User, return_visit: ReturnVisit, note: str
+) -> ReturnVisit:
+    """Staff close the follow-up that a return visit's problem opened."""
+    require_write(actor, return_visit.record.station)
+    return_visit = ReturnVisit.objects.select_for_update().get(pk=return_visit.pk)
+    if return_visit.outcome != ReturnVisitOutcome.ISSUE:
+        raise ValidationError(_("This return visit raised no problem."))
+    if return_visit.resolved_at is not None:
+        raise ValidationError(_("This follow-up is resolved already."))
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"resolution_note": _("Say what was done.")})
+    return_visit.resolved_at = timezone.now()
+    return_visit.resolved_by = actor
+    return_visit.resolution_note = note
+    with audit_context(user=actor, reason="services.return_visit_resolved"):
+        return_visit.save(
+            update_fields=["resolved_at", "resolved_by", "resolution_note"]
+        )
+    return return_visit
 
 
 # --- Batches of records (day sheets, the batch API) -----------------------------------

@@ -20,6 +20,7 @@ from services.models import (
     Provider,
     ReturnVisit,
     ServiceAgreement,
+    VisitFeedback,
 )
 from services.scans import EXTENSIONS
 from volunteers.models import Volunteer, VolunteerStatus
@@ -359,6 +360,11 @@ class FeedbackForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in FEEDBACK_FIELDS}
 
 
+class VisitFeedbackForm(FeedbackForm):
+    class Meta(FeedbackForm.Meta):
+        model = VisitFeedback
+
+
 class ReturnVisitForm(forms.ModelForm):
     class Meta:
         model = ReturnVisit
@@ -402,6 +408,8 @@ class RecordFilterForm(forms.Form):
         ],
     )
     q = forms.CharField(label=_("Elder's name"), required=False)
+    # From the elder's page ("all services"): one elder, out of scope is empty.
+    elder = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -582,6 +582,49 @@ class Feedback(models.Model):
         return f"{self.record}: {self.satisfaction}/5"
 
 
+@pghistory.track()
+class VisitFeedback(models.Model):
+    """The feedback form after a volunteer's visit (one per visit): a visit is a
+    service delivered, so it is asked about like one."""
+
+    visit = models.OneToOneField(
+        "volunteers.Visit",
+        on_delete=models.CASCADE,
+        related_name="feedback",
+        verbose_name=_("visit"),
+    )
+    satisfaction = _score(_("satisfaction"))
+    punctual = models.BooleanField(_("on time"))
+    attitude = _score(_("attitude"))
+    quality = _score(_("quality"))
+    comment = models.TextField(_("comment"), blank=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    station_field = "visit__station"
+
+    class Meta:
+        verbose_name = _("feedback on a visit")
+        verbose_name_plural = _("feedback on visits")
+        constraints = [
+            models.CheckConstraint(
+                name="visit_feedback_scores_1_to_5",
+                condition=Q(satisfaction__range=(1, 5))
+                & Q(attitude__range=(1, 5))
+                & Q(quality__range=(1, 5)),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit}: {self.satisfaction}/5"
+
+
 class ReturnVisitOutcome(models.TextChoices):
     SATISFIED = "satisfied", _("Satisfied, nothing to follow up")
     ISSUE = "issue", _("Raised a problem")
@@ -610,14 +653,36 @@ class ReturnVisit(models.Model):
         related_name="+",
         verbose_name=_("visited by"),
     )
+    # A return visit that raised a problem is a follow-up until staff resolve it.
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolution_note = models.TextField(_("resolution note"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     station_field = "record__station"
 
     class Meta:
         ordering = ["-visited_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["visited_at"],
+                condition=Q(outcome="issue", resolved_at__isnull=True),
+                name="return_visit_open_issue",
+            ),
+        ]
         verbose_name = _("return visit")
         verbose_name_plural = _("return visits")
 
     def __str__(self) -> str:
         return f"{self.record} · {self.get_outcome_display()}"
+
+    @property
+    def follow_up_open(self) -> bool:
+        return self.outcome == ReturnVisitOutcome.ISSUE and self.resolved_at is None

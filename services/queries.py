@@ -26,7 +26,7 @@ from services.models import (
     ServiceRecord,
     ServiceType,
 )
-from volunteers.models import Pairing
+from volunteers.models import Pairing, Visit
 
 #: Agreements ending within this many days are flagged on the station's home page.
 EXPIRY_WARNING_DAYS = 30
@@ -106,9 +106,12 @@ def record_list(
     service_type: ServiceType | None = None,
     state: str = "",
     q: str = "",
+    elder: int | None = None,
 ) -> QuerySet[ServiceRecord]:
     """The records the user may see, newest first, narrowed by the filters."""
     queryset = visible_to(user, ServiceRecord.objects.all())
+    if elder is not None:
+        queryset = queryset.filter(elder_id=elder)
     if month is not None:
         start, end = month_bounds(month)
         queryset = queryset.filter(delivered_at__gte=start, delivered_at__lt=end)
@@ -158,6 +161,23 @@ def records_lacking_feedback(*, user) -> QuerySet[ServiceRecord]:
         ServiceRecord.objects.filter(has_feedback=False, cancelled_at__isnull=True),
     )
     return _records(queryset).order_by("delivered_at", "pk")
+
+
+#: Volunteers' visits are asked about within this many days; older ones are
+#: past asking and leave the list.
+VISIT_FEEDBACK_DAYS = 60
+
+
+def visits_lacking_feedback(*, user) -> QuerySet[Visit]:
+    """Volunteers' visits of the last ``VISIT_FEEDBACK_DAYS`` days without their
+    feedback form, the oldest first (an anti-join on the one-to-one's index)."""
+    since = timezone.now() - datetime.timedelta(days=VISIT_FEEDBACK_DAYS)
+    return visible_to(
+        user,
+        Visit.objects.filter(started_at__gte=since, feedback__isnull=True)
+        .select_related("elder", "volunteer", "station")
+        .order_by("started_at", "pk"),
+    )
 
 
 @dataclass

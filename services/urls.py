@@ -18,6 +18,11 @@ urlpatterns = [
         name="return-visit-add",
     ),
     path("feedback/", views.feedback_pending, name="feedback-pending"),
+    path(
+        "visits/<int:pk>/feedback/",
+        views.visit_feedback_add,
+        name="visit-feedback-add",
+    ),
     path("providers/", views.provider_list, name="providers"),
     path("providers/new/", views.provider_form, name="provider-create"),
     path("providers/<int:pk>/", views.provider_detail, name="provider-detail"),

@@ -16,6 +16,7 @@ from carecenter.forms import add_action_errors
 from carecenter.pagination import page_context
 from carecenter.scoping import (
     can_write,
+    get_visible_or_404,
     report_stations,
     require_some_writable_station,
     require_write,
@@ -31,7 +32,10 @@ from services.forms import (
     RecordFilterForm,
     ReturnVisitForm,
     ServiceRecordForm,
+    VisitFeedbackForm,
 )
+from services.models import VisitFeedback
+from volunteers.models import Visit
 
 PAGE_SIZE = 25
 
@@ -60,6 +64,7 @@ def record_list(request):
         service_type=criteria.get("service_type"),
         state=criteria.get("state") or "",
         q=criteria.get("q") or "",
+        elder=criteria.get("elder"),
     )
     context = page_context(request, records, size=PAGE_SIZE)
     context.update(
@@ -218,6 +223,34 @@ def feedback_add(request, pk: int):
 
 
 @station_reader_required
+def visit_feedback_add(request, pk: int):
+    """The feedback form after a volunteer's visit."""
+    visit = get_visible_or_404(
+        request.user,
+        Visit.objects.select_related("elder", "volunteer", "station"),
+        pk=pk,
+    )
+    require_write(request.user, visit.station)
+    if VisitFeedback.objects.filter(visit=visit).exists():
+        messages.info(request, _("This visit has its feedback already."))
+        return redirect("services:feedback-pending")
+    form = VisitFeedbackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.visit_feedback_record(
+                actor=request.user, visit=visit, data=form.action_data()
+            )
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, _("The feedback was saved."))
+            return redirect("services:feedback-pending")
+    return render(
+        request, "services/visit_feedback_form.html", {"form": form, "visit": visit}
+    )
+
+
+@station_reader_required
 def return_visit_add(request, pk: int):
     record = writable_record(request, pk)
     form = ReturnVisitForm(request.POST or None)
@@ -251,8 +284,12 @@ def feedback_pending(request):
             month = today
     records = queries.records_lacking_feedback(user=request.user)
     context = page_context(request, records, size=PAGE_SIZE)
+    visits = queries.visits_lacking_feedback(user=request.user)
     context.update(
         {
+            "visits": list(visits[:PAGE_SIZE]),
+            "visits_count": visits.count(),
+            "visit_days": queries.VISIT_FEEDBACK_DAYS,
             "records": context["page_obj"].object_list,
             "coverage": queries.feedback_coverage(user=request.user, month=month),
             "month": month,

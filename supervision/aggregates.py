@@ -13,8 +13,9 @@ apps define them as querysets they are compiled from those querysets:
 * elders on file are active or in an institution (the home page's count), their
   tier is today's as ``elders.eligibility`` keeps it on the archive (the list's);
 * needs are each elder's latest survey, like ``elders.queries.needs_summary``;
-* follow-ups, certificates and agreements expiring are the home-page counters'
-  conditions;
+* follow-ups (visits, return visits that raised a problem, care calls: each
+  source under its own key), certificates and agreements expiring are the
+  home-page counters' conditions;
 * services are counted in the local month of delivery, cancelled ones never;
   feedback and satisfaction belong to the month of the service, like
   ``services.queries.feedback_coverage``;
@@ -22,6 +23,9 @@ apps define them as querysets they are compiled from those querysets:
   ``vouchers.queries.monthly_report``; the budget is ``StationBudget``, stored
   under 1 January of its year;
 * volunteer hours are the time-bank ledger's minutes by month;
+* the contact cadence is ``care.cadence.obligations`` on the day of the refresh
+  (owed, and not overdue, per group); care calls and emergencies belong to the
+  local month of the call or the report;
 * group activities are counted in the local month of their start, with the
   elders marked as having attended them.
 """
@@ -35,9 +39,16 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 from django.utils import timezone
 
+from care import cadence
+from care.models import CallOutcome, CareCall, Emergency
 from elders.eligibility import years_before
 from elders.models import Elder, Status
-from services.models import AgreementStatus, ServiceAgreement
+from services.models import (
+    AgreementStatus,
+    ReturnVisit,
+    ReturnVisitOutcome,
+    ServiceAgreement,
+)
 from services.queries import EXPIRY_WARNING_DAYS as AGREEMENT_WARNING_DAYS
 from services.queries import month_bounds
 from supervision.models import FAMILY_METRICS, Family, Metric, MonthlyFigure
@@ -78,6 +89,15 @@ def _counted(queryset, station: str, metric: str, month: datetime.date) -> Selec
     return Select(
         f"SELECT q.station, %s::date, %s, '', q.n FROM ({sql}) AS q(station, n)",
         [month, metric, *params],
+    )
+
+
+def _keyed(queryset, station: str, metric: str, key: str, month) -> Select:
+    """As ``_counted``, under ``key``."""
+    counted = _counted(queryset, station, metric, month)
+    return Select(
+        counted.sql.replace("%s, '', q.n", "%s, %s, q.n", 1),
+        [month, metric, key, *counted.params[2:]],
     )
 
 
@@ -178,6 +198,39 @@ def alerts_select(station_ids: Sequence[int], month: datetime.date) -> Select:
             Metric.CERTIFICATES_EXPIRING,
             month,
         ),
+        # Follow-ups opened by a return visit's problem or a care call, under
+        # their own keys (the visits' are the key "").
+        _keyed(
+            ReturnVisit.objects.filter(
+                record__station_id__in=station_ids,
+                outcome=ReturnVisitOutcome.ISSUE,
+                resolved_at__isnull=True,
+            ),
+            "record__station_id",
+            Metric.FOLLOW_UPS_OPEN,
+            "return_visit",
+            month,
+        ),
+        _keyed(
+            CareCall.objects.filter(
+                station_id__in=station_ids,
+                needs_follow_up=True,
+                resolved_at__isnull=True,
+            ),
+            "station_id",
+            Metric.FOLLOW_UPS_OPEN,
+            "call",
+            month,
+        ),
+        _counted(
+            Emergency.objects.filter(
+                station_id__in=station_ids, closed_at__isnull=True
+            ),
+            "station_id",
+            Metric.EMERGENCIES_OPEN,
+            month,
+        ),
+        cadence_select(station_ids, month, today),
         _counted(
             ServiceAgreement.objects.filter(
                 station_id__in=station_ids,
@@ -191,6 +244,32 @@ def alerts_select(station_ids: Sequence[int], month: datetime.date) -> Select:
         ),
     ]
     return _union(*parts)
+
+
+def cadence_select(
+    station_ids: Sequence[int], month: datetime.date, today: datetime.date
+) -> Select:
+    """Per station and group: contacts owed under ``care.cadence`` and those not
+    overdue today (the obligations are one ``UNION ALL`` statement)."""
+    sql, params = (
+        cadence.obligations(
+            Elder.objects.filter(station_id__in=station_ids), today=today
+        )
+        .order_by()
+        .query.sql_with_params()
+    )
+    return Select(
+        f"""
+        SELECT o.station_id, %s::date, v.metric, o."group", sum(v.value)
+        FROM ({sql}) AS o
+        CROSS JOIN LATERAL (VALUES
+            (%s, 1::numeric),
+            (%s, CASE WHEN o.due_on >= %s THEN 1 ELSE 0 END::numeric)
+        ) AS v(metric, value)
+        GROUP BY 1, 2, 3, 4
+        """,
+        [month, *params, Metric.CADENCE_DUE, Metric.CADENCE_MET, today],
+    )
 
 
 # --- Flow families (one figure per month in which things happened) -------------------
@@ -318,6 +397,63 @@ def volunteers_select(
     )
 
 
+def care_select(
+    station_ids: Sequence[int], first: datetime.date, last: datetime.date
+) -> Select:
+    """Care calls per local month of the call (and those that reached the
+    elder); emergencies per local month of the report, those responded to and
+    the sum of their response minutes (the mean is the sum over the count)."""
+    start, _ = month_bounds(first)
+    _, end = month_bounds(last)
+    sql = """
+        SELECT c.station_id,
+               date_trunc('month', c.called_at AT TIME ZONE %s)::date,
+               v.metric, '', sum(v.value)
+        FROM care_carecall c
+        CROSS JOIN LATERAL (VALUES
+            (%s, 1::numeric),
+            (%s, CASE WHEN c.outcome <> %s THEN 1 ELSE 0 END::numeric)
+        ) AS v(metric, value)
+        WHERE c.station_id = ANY(%s::bigint[])
+          AND c.called_at >= %s AND c.called_at < %s
+        GROUP BY 1, 2, 3
+        UNION ALL
+        SELECT e.station_id,
+               date_trunc('month', e.reported_at AT TIME ZONE %s)::date,
+               v.metric, '', sum(v.value)
+        FROM care_emergency e
+        CROSS JOIN LATERAL (VALUES
+            (%s, 1::numeric),
+            (%s, CASE WHEN e.responded_at IS NULL THEN 0 ELSE 1 END::numeric),
+            (%s, coalesce(round(extract(epoch FROM e.responded_at - e.reported_at)
+                                / 60), 0)::numeric)
+        ) AS v(metric, value)
+        WHERE e.station_id = ANY(%s::bigint[])
+          AND e.reported_at >= %s AND e.reported_at < %s
+        GROUP BY 1, 2, 3
+    """
+    zone = timezone.get_default_timezone_name()
+    return Select(
+        sql,
+        [
+            zone,
+            Metric.CARE_CALLS,
+            Metric.CARE_CALLS_REACHED,
+            CallOutcome.NO_ANSWER,
+            list(station_ids),
+            start,
+            end,
+            zone,
+            Metric.EMERGENCIES,
+            Metric.EMERGENCIES_ANSWERED,
+            Metric.RESPONSE_MINUTES,
+            list(station_ids),
+            start,
+            end,
+        ],
+    )
+
+
 def activities_select(
     station_ids: Sequence[int], first: datetime.date, last: datetime.date
 ) -> Select:
@@ -394,6 +530,8 @@ def family_select(
         return vouchers_select(station_ids, first, last)
     if family == Family.VOLUNTEERS:
         return volunteers_select(station_ids, first, last)
+    if family == Family.CARE:
+        return care_select(station_ids, first, last)
     if family == Family.ACTIVITIES:
         return activities_select(station_ids, first, last)
     raise ValueError(family)

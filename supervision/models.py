@@ -37,6 +37,7 @@ class Family(models.TextChoices):
     SERVICES = "services", _("Services and feedback")
     VOUCHERS = "vouchers", _("Vouchers")
     VOLUNTEERS = "volunteers", _("Volunteer hours")
+    CARE = "care", _("Care calls and emergencies")
     ACTIVITIES = "activities", _("Group activities")
 
 
@@ -48,6 +49,7 @@ FLOW_FAMILIES = (
     Family.VOUCHERS,
     Family.VOLUNTEERS,
     Family.ACTIVITIES,
+    Family.CARE,
 )
 
 
@@ -75,6 +77,17 @@ class Metric(models.TextChoices):
     # Flow: the volunteers' time bank.
     VOLUNTEER_MINUTES = "volunteer_minutes", _("Volunteer minutes")
     VOLUNTEER_VISITS = "volunteer_visits", _("Volunteer visits")
+    # Snapshot: the contact cadence today (key: the group of care.cadence) and
+    # the emergencies still open.
+    CADENCE_DUE = "cadence_due", _("Priority contacts owed")
+    CADENCE_MET = "cadence_met", _("Priority contacts not overdue")
+    EMERGENCIES_OPEN = "emergencies_open", _("Open emergencies")
+    # Flow: care calls (local month of the call) and emergencies (of the report).
+    CARE_CALLS = "care_calls", _("Care calls")
+    CARE_CALLS_REACHED = "care_calls_reached", _("Care calls that reached the elder")
+    EMERGENCIES = "emergencies", _("Emergencies")
+    EMERGENCIES_ANSWERED = "emergencies_answered", _("Emergencies responded to")
+    RESPONSE_MINUTES = "response_minutes", _("Sum of response minutes")
     # Flow: group activities held in the month and their attendance (key: kind).
     ACTIVITIES = "activities", _("Group activities held")
     ACTIVITY_ATTENDANCES = "activity_attendances", _("Attendances at activities")
@@ -92,6 +105,9 @@ FAMILY_METRICS: dict[str, tuple[str, ...]] = {
         Metric.FOLLOW_UPS_OPEN,
         Metric.CERTIFICATES_EXPIRING,
         Metric.AGREEMENTS_EXPIRING,
+        Metric.CADENCE_DUE,
+        Metric.CADENCE_MET,
+        Metric.EMERGENCIES_OPEN,
     ),
     Family.SERVICES: (
         Metric.SERVICES,
@@ -102,6 +118,13 @@ FAMILY_METRICS: dict[str, tuple[str, ...]] = {
     ),
     Family.VOUCHERS: (Metric.VOUCHERS, Metric.VOUCHER_GRANTS, Metric.VOUCHER_BUDGET),
     Family.VOLUNTEERS: (Metric.VOLUNTEER_MINUTES, Metric.VOLUNTEER_VISITS),
+    Family.CARE: (
+        Metric.CARE_CALLS,
+        Metric.CARE_CALLS_REACHED,
+        Metric.EMERGENCIES,
+        Metric.EMERGENCIES_ANSWERED,
+        Metric.RESPONSE_MINUTES,
+    ),
     Family.ACTIVITIES: (Metric.ACTIVITIES, Metric.ACTIVITY_ATTENDANCES),
 }
 SNAPSHOT_METRICS = tuple(m for f in SNAPSHOT_FAMILIES for m in FAMILY_METRICS[f])

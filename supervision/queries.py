@@ -99,7 +99,7 @@ class Figures:
 
     @property
     def follow_ups(self) -> int:
-        return self.count(Metric.FOLLOW_UPS_OPEN)
+        return int(self.total(Metric.FOLLOW_UPS_OPEN))
 
     @property
     def certificates_expiring(self) -> int:
@@ -186,6 +186,45 @@ class Figures:
     @property
     def volunteer_visits(self) -> int:
         return self.count(Metric.VOLUNTEER_VISITS)
+
+    # --- Care calls and emergencies ---
+
+    @property
+    def care_calls(self) -> int:
+        return self.count(Metric.CARE_CALLS)
+
+    @property
+    def care_calls_reached(self) -> int:
+        return self.count(Metric.CARE_CALLS_REACHED)
+
+    @property
+    def cadence_due(self) -> int:
+        return int(self.total(Metric.CADENCE_DUE))
+
+    @property
+    def cadence_met(self) -> int:
+        return int(self.total(Metric.CADENCE_MET))
+
+    @property
+    def cadence_percent(self) -> int | None:
+        if not self.cadence_due:
+            return None
+        return round(100 * self.cadence_met / self.cadence_due)
+
+    @property
+    def emergencies(self) -> int:
+        return self.count(Metric.EMERGENCIES)
+
+    @property
+    def emergencies_open(self) -> int:
+        return self.count(Metric.EMERGENCIES_OPEN)
+
+    @property
+    def response_mean_minutes(self) -> int | None:
+        answered = self.count(Metric.EMERGENCIES_ANSWERED)
+        if not answered:
+            return None
+        return round(self.get(Metric.RESPONSE_MINUTES) / answered)
 
     # --- Group activities ---
 

@@ -24,6 +24,7 @@ from carecenter.audit import audit_context, register_reasons
 from carecenter.catalogue import ServiceKind
 from carecenter.models import Role, Station, User
 from carecenter.scoping import require_write, scope_of
+from carecenter.validators import reading_errors
 from elders.models import Elder
 from elders.models import Status as ElderStatus
 from volunteers.models import (
@@ -554,14 +555,10 @@ def visit_log_once(
         services = _check_services(services)
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    if (systolic is None) != (diastolic is None):
-        error("systolic", _("Give both blood pressure values, or neither."))
-    elif systolic is not None and not (
-        50 <= systolic <= 300 and 20 <= diastolic <= 200 and systolic > diastolic
-    ):
-        error("systolic", _("These blood pressure values are not plausible."))
-    if blood_sugar is not None and not (1 <= blood_sugar <= 40):
-        error("blood_sugar", _("Blood sugar is given in mmol/L, between 1 and 40."))
+    for field, message in reading_errors(
+        systolic=systolic, diastolic=diastolic, blood_sugar=blood_sugar
+    ).items():
+        error(field, message)
     follow_up_reason = (follow_up_reason or "").strip()
     if needs_follow_up and not follow_up_reason:
         error("follow_up_reason", _("Say why the elder needs a follow-up."))

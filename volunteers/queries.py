@@ -209,11 +209,15 @@ def expiring_soon(today: datetime.date | None = None) -> Q:
 # --- Pairings -------------------------------------------------------------------------
 
 
-def pairing_list(*, user, state: str = "") -> QuerySet[Pairing]:
+def pairing_list(
+    *, user, state: str = "", elder: int | None = None
+) -> QuerySet[Pairing]:
     queryset = visible_to(
         user,
         Pairing.objects.select_related("volunteer", "elder", "station", "approved_by"),
     )
+    if elder is not None:
+        queryset = queryset.filter(elder_id=elder)
     if state == "claimed":
         queryset = queryset.filter(active=True, approved_at__isnull=True)
     elif state == "approved":
@@ -286,12 +290,6 @@ def paired_elder(*, user, volunteer: Volunteer, pk: int) -> Elder:
     )
 
 
-def visit_list(*, user) -> QuerySet[Visit]:
-    return visible_to(
-        user, Visit.objects.select_related("volunteer", "elder", "station")
-    ).order_by("-started_at", "-pk")
-
-
 def visit_detail(*, user, pk: int) -> Visit:
     return get_visible_or_404(
         user,
@@ -323,24 +321,45 @@ def visit_sent_before(*, user, client_id) -> Visit | None:
 # --- Follow-ups -----------------------------------------------------------------------
 
 
-def open_follow_ups(*, user) -> QuerySet[Visit]:
+def open_follow_ups(*, user, elder: int | None = None) -> QuerySet[Visit]:
     """Visits flagged "needs follow-up" that staff have not resolved, oldest first."""
+    queryset = Visit.objects.filter(needs_follow_up=True, resolved_at__isnull=True)
+    if elder is not None:
+        queryset = queryset.filter(elder_id=elder)
     return visible_to(
         user,
-        Visit.objects.filter(needs_follow_up=True, resolved_at__isnull=True)
-        .select_related("volunteer", "elder", "station")
-        .order_by("started_at", "pk"),
+        queryset.select_related("volunteer", "elder", "station").order_by(
+            "started_at", "pk"
+        ),
     )
 
 
-def resolved_follow_ups(*, user, limit: int = 20) -> list[Visit]:
+def resolved_follow_ups(
+    *, user, limit: int = 20, elder: int | None = None
+) -> list[Visit]:
+    queryset = Visit.objects.filter(needs_follow_up=True, resolved_at__isnull=False)
+    if elder is not None:
+        queryset = queryset.filter(elder_id=elder)
     return list(
         visible_to(
             user,
-            Visit.objects.filter(needs_follow_up=True, resolved_at__isnull=False)
-            .select_related("volunteer", "elder", "resolved_by")
-            .order_by("-resolved_at", "-pk"),
+            queryset.select_related("volunteer", "elder", "resolved_by").order_by(
+                "-resolved_at", "-pk"
+            ),
         )[:limit]
+    )
+
+
+def visit_list(*, user, elder: int | None = None) -> QuerySet[Visit]:
+    """Visits the user may see, newest first (one elder's from their page)."""
+    queryset = Visit.objects.all()
+    if elder is not None:
+        queryset = queryset.filter(elder_id=elder)
+    return visible_to(
+        user,
+        queryset.select_related("volunteer", "elder", "station").order_by(
+            "-started_at", "-pk"
+        ),
     )
 
 

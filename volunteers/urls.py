@@ -33,6 +33,7 @@ urlpatterns = [
         views.follow_up_resolve,
         name="follow-up-resolve",
     ),
+    path("visits/", views.visit_list, name="visits"),
     path("visits/<int:pk>/", views.visit_detail, name="visit-detail"),
     path("hours/", views.hours, name="hours"),
     path("hours/export.xlsx", views.hours_export, name="hours-export"),

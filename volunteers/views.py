@@ -21,7 +21,7 @@ from carecenter import audit
 from carecenter.exports import xlsx_response
 from carecenter.forms import add_action_errors
 from carecenter.months import add_months
-from carecenter.pagination import page_context
+from carecenter.pagination import elder_param, page_context
 from carecenter.scoping import (
     can_write,
     report_stations,
@@ -354,7 +354,9 @@ def certificate_list(request):
 @station_reader_required
 def pairing_list(request):
     state = request.GET.get("state", "")
-    pairings = queries.pairing_list(user=request.user, state=state)
+    pairings = queries.pairing_list(
+        user=request.user, state=state, elder=elder_param(request)
+    )
     return render(
         request,
         "volunteers/pairing_list.html",
@@ -454,15 +456,28 @@ def pairing_end(request, pk: int):
 
 @station_reader_required
 def follow_up_list(request):
+    elder = elder_param(request)
     return render(
         request,
         "volunteers/follow_ups.html",
         {
             **page_context(
-                request, queries.open_follow_ups(user=request.user), size=PAGE_SIZE
+                request,
+                queries.open_follow_ups(user=request.user, elder=elder),
+                size=PAGE_SIZE,
             ),
-            "resolved": queries.resolved_follow_ups(user=request.user),
+            "resolved": queries.resolved_follow_ups(user=request.user, elder=elder),
         },
+    )
+
+
+@station_reader_required
+def visit_list(request):
+    visits = queries.visit_list(user=request.user, elder=elder_param(request))
+    return render(
+        request,
+        "volunteers/visit_list.html",
+        page_context(request, visits, size=PAGE_SIZE),
     )
 
 

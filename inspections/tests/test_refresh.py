@@ -13,7 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pghistory.models import Events
 
+from care.tests.factories import VisitFactory
 from carecenter.tests.factories import StationFactory
+from elders.tests.factories import ElderFactory
 from inspections import tasks
 from inspections.models import Inspection
 from inspections.rules import Recommendation
@@ -61,6 +63,22 @@ class TestFigures:
         assert inspection.services_per_month == [2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
         assert inspection.services_total == 4
         assert inspection_of(cast.b).services_per_month == [0] * 12
+
+    def test_volunteer_visits_per_month_on_their_own_line(self, cast):
+        elder = ElderFactory(station=cast.a)
+        for when in (
+            local(2025, 1, 1, 0, 30),
+            local(2025, 6, 30, 23),
+            local(2026, 1, 1),
+        ):
+            VisitFactory(elder=elder, started_at=when)
+        VisitFactory(elder=ElderFactory(station=cast.b), started_at=local(2025, 6, 1))
+        refresh()
+        inspection = inspection_of(cast.a)
+        assert inspection.visits_per_month == [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+        assert inspection.visits_total == 2
+        assert inspection.services_per_month == [0] * 12
+        assert inspection_of(cast.b).visits_total == 1
 
     def test_feedback_coverage_and_mean_satisfaction(self, cast):
         elder = free_elder(cast.a)

@@ -278,3 +278,12 @@ def test_the_recommendation_gives_its_reason():
     assert "below 60" in rules.recommendation_reason(55, Recommendation.STOP)
     assert "60 to 79" in rules.recommendation_reason(70, Recommendation.RECTIFY)
     assert "80 or more" in rules.recommendation_reason(90, Recommendation.CONTINUE)
+
+
+def test_a_month_with_only_volunteer_visits_is_a_month_with_services():
+    eleven = [5] * 11 + [0]
+    visits = [0] * 11 + [3]
+    inspection = perfect(services_per_month=eleven, visits_per_month=visits)
+    assert deduction_of("service_months", inspection) == 0
+    inspection = perfect(services_per_month=eleven, visits_per_month=[1] * 11 + [0])
+    assert deduction_of("service_months", inspection) == 10

@@ -21,6 +21,7 @@ from services.tests.factories import (
     service_type,
 )
 from services.tests.test_actions import PDF, PNG
+from volunteers.tests.factories import VolunteerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -455,3 +456,23 @@ def test_the_home_page_flags_agreements_expiring_within_30_days(client, cast):
     [(_station, figures)] = client.get(reverse("home")).context["rows"]
     assert figures["agreements_expiring"] == 2
     assert figures["records_lacking_feedback"] == 1
+
+
+def test_services_delivered_by_volunteers_and_staff_lack_feedback_too(client, cast):
+    """What the list applies to: every delivered record, whoever delivered it
+    (provider, staff member or volunteer), cancelled ones never."""
+    elder = ElderFactory(station=cast.a)
+    by_volunteer = ServiceRecordFactory(
+        elder=elder, provider=None, volunteer=VolunteerFactory(station=cast.a)
+    )
+    by_staff = ServiceRecordFactory(elder=elder, provider=None, staff=cast.staff_a)
+    by_provider = ServiceRecordFactory(elder=elder)
+    ServiceRecordFactory(
+        elder=elder,
+        cancelled_at=timezone.now(),
+        cancelled_by=cast.staff_a,
+        cancel_reason="未上门",
+    )
+    client.force_login(cast.staff_a)
+    records = client.get(reverse("services:feedback-pending")).context["records"]
+    assert {r.pk for r in records} == {by_volunteer.pk, by_staff.pk, by_provider.pk}

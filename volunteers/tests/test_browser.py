@@ -73,7 +73,7 @@ def test_a_volunteer_logs_a_visit_and_staff_follow_it_up(
     )
     page.locator("form.visit-form button[type=submit]").click()
     page.wait_for_url(f"{live_server.url}/volunteers/me/")
-    assert page.locator(".alert-success").is_visible()
+    page.locator(".alert-success").wait_for()  # shown by page.js once it is sent
     page.screenshot(
         path=os.path.join(screenshot_dir, "volunteer-visit-saved-phone.png"),
         full_page=True,
