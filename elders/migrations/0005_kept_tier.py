@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('carecenter', '0007_district_history_both_new_fields'),
-        ('elders', '0003_id_number_encrypted'),
+        ('elders', '0004_alter_elder_categories_alter_elderevent_categories'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -38,7 +38,7 @@ def remove_schedule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("elders", "0004_kept_tier"),
+        ("elders", "0005_kept_tier"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 

@@ -15,7 +15,7 @@ COUNT = {
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("elders", "0005_kept_tiers_filled_and_scheduled"),
+        ("elders", "0006_kept_tiers_filled_and_scheduled"),
         ("carecenter", "0008_station_counts"),
     ]
 

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('carecenter', '0008_station_counts'),
-        ('elders', '0006_elders_on_file_kept_count'),
+        ('elders', '0007_elders_on_file_kept_count'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('carecenter', '0008_station_counts'),
-        ('elders', '0007_district_name_index'),
+        ('elders', '0008_district_name_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

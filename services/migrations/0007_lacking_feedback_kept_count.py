@@ -16,7 +16,7 @@ COUNT = {
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("services", "0004_service_record_client_id_and_day"),
+        ("services", "0006_visit_feedback"),
         ("carecenter", "0008_station_counts"),
     ]
 

@@ -8,8 +8,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('carecenter', '0008_station_counts'),
-        ('elders', '0008_district_status_index'),
-        ('services', '0005_lacking_feedback_kept_count'),
+        ('elders', '0009_district_status_index'),
+        ('services', '0007_lacking_feedback_kept_count'),
         ('volunteers', '0002_visit_client_id'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

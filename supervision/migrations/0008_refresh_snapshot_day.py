@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('supervision', '0005_activities_family'),
+        ('supervision', '0007_care_and_activities_choices'),
     ]
 
     operations = [

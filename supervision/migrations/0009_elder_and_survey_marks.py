@@ -69,8 +69,8 @@ def _backward() -> str:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("supervision", "0006_refresh_snapshot_day"),
-        ("elders", "0006_elders_on_file_kept_count"),
+        ("supervision", "0008_refresh_snapshot_day"),
+        ("elders", "0007_elders_on_file_kept_count"),
     ]
 
     operations = [migrations.RunSQL(_forward(), _backward())]
