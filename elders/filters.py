@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime
 
 import django_filters
-from django.db.models import Case, Q, Value, When
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carecenter.models import Station
+from carecenter.pagination import Concatenation
 from carecenter.scoping import is_station_reader, visible_to
-from elders import id_numbers
+from elders import id_numbers, names
 from elders.eligibility import years_before
 from elders.models import Category, Characters, Elder, LivingArrangement, Status, Tier
 
@@ -122,7 +123,22 @@ class ElderFilter(django_filters.FilterSet):
             "living_arrangement",
         ]
 
-    def search(self, queryset, name, value):
+    def filter_queryset(self, queryset):
+        """Every filter, then the search, then the sorting: a search by relevance
+        is two index-ordered parts read one after the other, after which nothing
+        else applies."""
+        data = self.form.cleaned_data
+        for name, value in data.items():
+            if name not in ("q", "ordering"):
+                queryset = self.filters[name].filter(queryset, value)
+        ordering = data.get("ordering")
+        if data.get("q"):
+            queryset = self.search(queryset, "q", data["q"], by_relevance=not ordering)
+        if ordering:
+            queryset = self.filters["ordering"].filter(queryset, ordering)
+        return queryset
+
+    def search(self, queryset, name, value, *, by_relevance: bool = True):
         """Name, phone, the whole ID number, or its last four characters.
 
         A Chinese query is matched through the index of the names' characters, and
@@ -130,6 +146,12 @@ class ElderFilter(django_filters.FilterSet):
         query (a surname), then the rest, each by name. Sorting chosen on the page
         replaces that order. A whole ID number is found by its blind index alone
         (the numbers are stored encrypted), its last four by the stored tail.
+
+        Best first is two parts read in pinyin order from the key's index, with
+        the page's LIMIT: the names starting with the query (a range of the index,
+        the exact name first), then the others that hold it. No part sorts every
+        match, so a surname shared by a hundred thousand elders of a district costs
+        what a rare one does.
         """
         value = "".join(value.split())
         if not value:
@@ -138,15 +160,20 @@ class ElderFilter(django_filters.FilterSet):
             condition = Q(name_chars__contains=sorted(set(value)))
             if len(value) > 1:  # the characters in this order, side by side
                 condition &= Q(name__contains=value)
-            relevance = Case(
-                When(name=value, then=Value(0)),
-                When(name__startswith=value, then=Value(1)),
-                default=Value(2),
+            matching = queryset.alias(name_chars=Characters("name")).filter(condition)
+            if not by_relevance:
+                return matching
+            # The names starting with the query whose key starts with its
+            # syllables: a range of the key's index, in pinyin order (the exact
+            # name first: its key ends the syllables with "\x01"). Then the rest.
+            syllables = names.key_prefix(value)
+            starts = Q(name__gte=value, name__lt=names.after(value)) & Q(
+                name_key__gte=syllables, name_key__lt=names.after(syllables)
             )
-            return (
-                queryset.alias(name_chars=Characters("name"), relevance=relevance)
-                .filter(condition)
-                .order_by("relevance", "name_key", "pk")
+            prefix = queryset.filter(starts)
+            rest = matching.exclude(starts)
+            return Concatenation(
+                prefix.order_by("name_key", "pk"), rest.order_by("name_key", "pk")
             )
         number = id_numbers.normalize(value)
         # A volunteer reads no ID number, so may not probe one by searching.

@@ -25,3 +25,19 @@ def name_key(name: str) -> str:
         errors=lambda chars: [chars.lower()],
     )
     return (" ".join(syllables) + "\x01" + name)[:KEY_LENGTH]
+
+
+def key_prefix(value: str) -> str:
+    """The start of the key of a name that begins with ``value``: its syllables.
+
+    A name that begins with ``value`` almost always reads its first characters as
+    ``value`` alone does; the search uses this to read those names as a range of
+    the key's index, in pinyin order (a name read otherwise is still found, among
+    the rest).
+    """
+    return name_key(value).split("\x01", 1)[0]
+
+
+def after(value: str) -> str:
+    """The first string past every string that starts with ``value``."""
+    return value[:-1] + chr(ord(value[-1]) + 1)

@@ -11,7 +11,7 @@ The rules counted here are the ones of the pages they summarise, and where the
 apps define them as querysets they are compiled from those querysets:
 
 * elders on file are active or in an institution (the home page's count), their
-  tier is ``elders.eligibility.annotate_tier`` on the day of the refresh;
+  tier is today's as ``elders.eligibility`` keeps it on the archive (the list's);
 * needs are each elder's latest survey, like ``elders.queries.needs_summary``;
 * follow-ups (visits, return visits that raised a problem, care calls: each
   source under its own key), certificates and agreements expiring are the
@@ -136,11 +136,18 @@ def elders_select(
     """Elders on file by age band, tier and category: today's, or at the end of
     the past day ``on`` (a back-filled snapshot)."""
     today = on or timezone.localdate()
-    on_file = (
-        annotate_tier(_on_file(station_ids, on), on=today)
-        .order_by()
-        .values("station_id", "birth_date", "categories", "tier")
-    )
+    if on is None:  # today's: the kept tier
+        on_file = (
+            Elder.objects.filter(station_id__in=station_ids, status__in=ON_FILE)
+            .order_by()
+            .values("station_id", "birth_date", "categories", "current_tier")
+        )
+    else:  # a past day's: the rule evaluated on that day
+        on_file = (
+            annotate_tier(_on_file(station_ids, on), on=today)
+            .order_by()
+            .values("station_id", "birth_date", "categories", "tier")
+        )
     elders_sql, elders_params = on_file.query.sql_with_params()
     band = (
         "CASE WHEN e.birth_date <= %s THEN '90+' WHEN e.birth_date <= %s THEN '80-89'"

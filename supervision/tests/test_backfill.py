@@ -129,7 +129,7 @@ def test_the_monthly_job_is_scheduled_and_caught_up(cast, months):
     from django.apps import apps
 
     importlib.import_module(
-        "supervision.migrations.0008_snapshot_schedule"
+        "supervision.migrations.0010_snapshot_schedule"
     ).add_schedule(apps, None)
     scheduled = PeriodicTask.objects.get(task="supervision.snapshot_backfill")
     assert (scheduled.crontab.day_of_month, scheduled.crontab.hour) == ("1", "0")

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('carecenter', '0007_district_history_both_new_fields'),
-        ('elders', '0004_alter_elder_categories_alter_elderevent_categories'),
+        ('elders', '0009_district_status_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
