@@ -500,6 +500,7 @@ def build_district(*, elders: int, stations: int) -> District:
         )
         station_ids = [r[0] for r in cur.fetchall()]
         step("elders", lambda: _insert_elders(cur, district_id, station_ids, elders))
+        step("pinyin keys", lambda: fill_name_keys(cur))
         step("Barthel assessments", lambda: _insert_assessments(cur, district_id))
     # Raw inserts write no tier: today's, by the one rule, as the actions keep it.
     step("kept tiers", lambda: tiers_store_all().changed)
@@ -515,6 +516,7 @@ def build_district(*, elders: int, stations: int) -> District:
 #: measurements. Constraints and foreign keys still apply.
 QUIET_TRIGGERS = (
     "elders.Elder:insert_insert",
+    "elders.Elder:update_update",
     "elders.BarthelAssessment:insert_insert",
 )
 
@@ -760,6 +762,29 @@ def _copy_id_numbers(cur, district_id: int, base: int, chunk: int = 50_000) -> N
             out,
         )
         last = found[-1][0]
+
+
+def fill_name_keys(cur) -> int:
+    """Every archive's pinyin key (``elders.names.name_key``), which SQL cannot
+    compute: the distinct names keyed in Python, copied into a temporary table,
+    then one ``UPDATE … FROM``."""
+    import io
+
+    from elders.names import name_key
+
+    cur.execute("SELECT DISTINCT name FROM elders_elder WHERE name_key = ''")
+    names = [row[0] for row in cur.fetchall()]
+    cur.execute(
+        "CREATE TEMP TABLE bench_name_key (name text PRIMARY KEY, key text)"
+        " ON COMMIT DROP"
+    )
+    out = io.StringIO("".join(f"{n}\t{name_key(n)}\n" for n in names))
+    cur.cursor.copy_expert("COPY bench_name_key (name, key) FROM STDIN", out)
+    cur.execute(
+        "UPDATE elders_elder e SET name_key = k.key FROM bench_name_key k"
+        " WHERE e.name = k.name AND e.name_key = ''"
+    )
+    return cur.rowcount
 
 
 def _barthel_items_sql() -> dict[str, str]:
