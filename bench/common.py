@@ -35,6 +35,7 @@ from django.test.utils import CaptureQueriesContext
 from bench import ROOT, database_url
 from carecenter.models import District as DistrictModel
 from carecenter.models import Role, RoleAssignment, Station, User
+from elders.eligibility import tiers_store_all
 from elders.models import BARTHEL_ITEMS, BarthelAssessment, Elder
 
 DISTRICT_CODE = "BENCH"
@@ -500,6 +501,8 @@ def build_district(*, elders: int, stations: int) -> District:
         station_ids = [r[0] for r in cur.fetchall()]
         step("elders", lambda: _insert_elders(cur, district_id, station_ids, elders))
         step("Barthel assessments", lambda: _insert_assessments(cur, district_id))
+    # Raw inserts write no tier: today's, by the one rule, as the actions keep it.
+    step("kept tiers", lambda: tiers_store_all().changed)
     step("users", lambda: _create_users(district_id, station_ids[0]))
     step("VACUUM ANALYZE", _vacuum_analyze)
     total = time.perf_counter() - started

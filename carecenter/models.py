@@ -460,3 +460,25 @@ class JobStatus(models.Model):
         if self.started_at and self.finished_at and self.finished_at >= self.started_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+class StationCount(models.Model):
+    """A change of one of a station's kept home-page counts (``carecenter.
+    home_counts``): the count is the sum of its rows.
+
+    Appended by statement-level triggers on the counted tables (one row per
+    station a statement touched), so that a write never waits for another's
+    count; ``home_counts.fold`` sums the rows of each count into one.
+    """
+
+    station_id = models.BigIntegerField(_("station"))
+    key = models.CharField(_("count"), max_length=40)
+    n = models.BigIntegerField(_("change"))
+
+    class Meta:
+        verbose_name = _("station count")
+        verbose_name_plural = _("station counts")
+        indexes = [models.Index(fields=["key", "station_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.station_id} {self.key} {self.n:+d}"

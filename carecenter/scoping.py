@@ -7,7 +7,9 @@ Every page, form choice list, export, API endpoint and job goes through here.
   attribute ``station_field`` (``""`` for ``Station`` itself, ``"station"`` for
   models that inherit ``StationScoped``, ``"elder__station"`` for an elder's
   family contacts, …). A model without ``station_field`` cannot be scoped and
-  raises ``ImproperlyConfigured``: nothing leaks by omission.
+  raises ``ImproperlyConfigured``: nothing leaks by omission. A model that
+  carries its own district column names it with ``district_field``, so that a
+  supervisor's scope filters on it instead of joining the stations.
 * Volunteers see only what the model grants them through the classmethod
   ``volunteer_scope(user) -> Q | None`` (``None``: nothing). ``Station`` grants a
   volunteer their own station; the elder model grants the elders paired with
@@ -101,7 +103,11 @@ def scope_filter(user, model: type[models.Model]) -> Q | None:
         return None
     path = _station_path(model)
     station = path or "pk"
-    district = f"{path}__district" if path else "district"
+    # A model that carries its district (``district_field``, e.g. the elder's
+    # own indexed column) is scoped by it without a join through the stations.
+    district = getattr(model, "district_field", None) or (
+        f"{path}__district" if path else "district"
+    )
     condition = Q(pk__in=[])
     if scope.work_station_ids:
         condition |= Q(**{f"{station}__in": scope.work_station_ids})

@@ -23,13 +23,15 @@ from carecenter.audit import audit_context, register_reasons
 from carecenter.catalogue import ServiceKind
 from carecenter.models import AccessAction, Station, User
 from carecenter.scoping import may_reveal_id_number, require_write
-from elders import id_numbers
+from elders import eligibility, id_numbers
 from elders.id_numbers import normalize
 from elders.models import (
     BARTHEL_ITEMS,
+    STORED_TIER_FIELDS,
     BarthelAssessment,
     Elder,
     ElderIdNumber,
+    EligibilityPolicy,
     FamilyContact,
     NeedsSurvey,
     Tier,
@@ -42,6 +44,7 @@ register_reasons(
         "elder.updated_note": gettext_lazy("archive updated: %(note)s"),
         "elder.tier_override_set": gettext_lazy("tier override: %(note)s"),
         "elder.tier_override_cleared": gettext_lazy("tier override removed: %(note)s"),
+        "eligibility.policy_changed": gettext_lazy("eligibility policy changed"),
         "elder.imported": gettext_lazy("roster import"),
         "family_contact.saved": gettext_lazy("family contact saved"),
         "family_contact.removed": gettext_lazy("family contact removed"),
@@ -85,6 +88,14 @@ def _save_elder(elder: Elder) -> Elder:
                 {"id_number": id_numbers.ALREADY_REGISTERED}
             ) from None
         raise
+    return _keep_tier(elder)
+
+
+def _keep_tier(elder: Elder) -> Elder:
+    """Today's tier of ``elder`` after a change of it, its assessments or its
+    override, kept by the one rule (``eligibility.tiers_store``)."""
+    eligibility.tiers_store(elder)
+    elder.refresh_from_db(fields=STORED_TIER_FIELDS)
     return elder
 
 
@@ -188,7 +199,7 @@ def _write_override(
                 "updated_at",
             ]
         )
-    return elder
+    return _keep_tier(elder)
 
 
 @transaction.atomic
@@ -270,6 +281,7 @@ def assessment_record(
     with audit_context(user=actor, reason="assessment.recorded"):
         assessment.save()
     assessment.refresh_from_db(fields=["total"])
+    eligibility.tiers_store(elder)
     return assessment
 
 
@@ -320,6 +332,7 @@ def assessment_delete(*, actor: User, assessment: BarthelAssessment, reason: str
     reason = _removal_reason(reason)
     with audit_context(user=actor, reason="assessment.removed", note=reason):
         assessment.delete()
+    eligibility.tiers_store(Elder.objects.filter(pk=assessment.elder_id))
 
 
 @transaction.atomic
@@ -392,6 +405,9 @@ def elders_import(
                 ElderIdNumber.store(
                     [(elder, elder.take_sealed_id_number()) for elder in created]
                 )
+                eligibility.tiers_store(
+                    Elder.objects.filter(pk__in=[elder.pk for elder in created])
+                )
                 return created
         except IntegrityError:
             clash = _("Another import registered some of these ID numbers meanwhile.")
@@ -423,3 +439,16 @@ class RosterErrors(Exception):
     def __init__(self, problems: list[tuple[int, list[str]]]):
         super().__init__(f"{len(problems)} bad rows")
         self.problems = problems
+
+
+@transaction.atomic
+def eligibility_policy_save(*, actor: User, policy: EligibilityPolicy) -> int:
+    """Save the eligibility thresholds (administrators) and rewrite the kept tier
+    of every elder under them, in the same transaction. Returns the number of
+    elders whose tier or reasons changed."""
+    if not actor.is_administrator:
+        raise PermissionDenied(_("Only an administrator may change the policy."))
+    policy.full_clean()
+    with audit_context(user=actor, reason="eligibility.policy_changed"):
+        policy.save()
+    return eligibility.tiers_store_all().changed

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
+from elders import actions
 from elders.id_numbers import mask
 from elders.models import (
     BarthelAssessment,
@@ -36,6 +37,10 @@ class EligibilityPolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        # Every elder's kept tier follows the new thresholds at once.
+        actions.eligibility_policy_save(actor=request.user, policy=obj)
 
     def changelist_view(self, request, extra_context=None):
         policy = EligibilityPolicy.current()

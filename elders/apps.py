@@ -8,8 +8,13 @@ class EldersConfig(AppConfig):
 
     def ready(self) -> None:
         from carecenter.management.commands.seed_demo import seed_demo_steps
-        from elders import queries  # noqa: F401  (registers the home counters)
+        from elders import (
+            jobs,
+            queries,  # noqa: F401  (registers the home counters)
+        )
         from elders.demo import seed_elders
+
+        jobs.register()
 
         if seed_elders not in seed_demo_steps:
             seed_demo_steps.append(seed_elders)

@@ -22,6 +22,15 @@ Two forms answer the same question and a property test keeps them equal:
 ``annotate_tier(queryset, on=...)`` for a whole queryset in one SQL statement
 (the monthly voucher issuance runs it over up to a million elders).
 
+Today's tier is also *kept* on every elder (``Elder.current_tier``, with the
+computed tier and the reasons), so that lists of a million elders filter on an
+indexed column instead of evaluating the rule per row. Only this module writes
+it, always from ``annotate_tier``: ``tiers_store`` after an action changed an
+elder, an assessment or an override (in the action's transaction);
+``tiers_nightly`` for the birthdays and residence anniversaries that cross a
+threshold overnight; ``tiers_store_all`` when the policy changes. Any other
+date (``?on=``, the 1st of a month for vouchers) still evaluates the rule.
+
 Ages: someone has reached age N on ``day`` when born on or before
 ``years_before(day, N)``. Someone born on 29 February therefore turns N on
 1 March in a common year, which is also what PostgreSQL's ``age()`` says.
@@ -34,6 +43,8 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
 from django.db.models import Case as SqlCase
 from django.db.models import (
     CharField,
@@ -46,6 +57,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from elders.models import (
@@ -56,6 +68,7 @@ from elders.models import (
     LivingArrangement,
     Status,
     Tier,
+    TierRun,
 )
 
 #: Reason codes, in the API's ``reasons`` list, with their explanations.
@@ -341,3 +354,143 @@ def annotate_tier(
     if reasons:
         queryset = queryset.annotate(tier_reasons=_reasons_sql(on=on, thresholds=t))
     return queryset
+
+
+# --- The kept tier (Elder.current_tier) ---------------------------------------------
+
+#: pg_advisory_xact_lock key of the nightly run and of a policy change ("tiers").
+TIERS_LOCK = 0x7469657273
+
+
+def _store(queryset: QuerySet[Elder], *, on, thresholds, lock_table: bool) -> int:
+    """Rewrite the kept tier of ``queryset`` on ``on`` where it changed (one
+    ``UPDATE``); returns the number of elders whose tier or reasons changed.
+
+    The rows are locked first (or the table, for a rewrite of every elder), and
+    the tiers computed by a later statement: in READ COMMITTED that statement sees
+    every write committed by a transaction it waited for, so a concurrent action
+    cannot be overwritten by a tier computed before it.
+    """
+    table = Elder._meta.db_table
+    try:
+        queryset.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # e.g. pk__in=[]: nothing to keep
+        return 0
+    with connection.cursor() as cursor:
+        if lock_table:
+            # Writes of elders wait (reads do not) while every tier is rewritten.
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        else:
+            ids_sql, ids_params = (
+                queryset.order_by("pk")
+                .select_for_update(no_key=True, of=("self",))
+                .values("pk")
+                .query.sql_with_params()
+            )
+            cursor.execute(f"SELECT count(*) FROM ({ids_sql}) AS locked", ids_params)
+        fresh_sql, fresh_params = (
+            annotate_tier(
+                queryset.order_by(), on=on, thresholds=thresholds, reasons=True
+            )
+            .values("pk", "tier", "computed_tier", "tier_reasons")
+            .query.sql_with_params()
+        )
+        cursor.execute(
+            f"""
+            UPDATE {table} AS e
+            SET current_tier = n.tier, current_computed_tier = n.computed_tier,
+                current_tier_reasons = n.reasons
+            FROM ({fresh_sql}) AS n (id, tier, computed_tier, reasons)
+            WHERE e.id = n.id
+              AND (e.current_tier, e.current_computed_tier, e.current_tier_reasons)
+                  IS DISTINCT FROM (n.tier, n.computed_tier, n.reasons::varchar[])
+            """,
+            fresh_params,
+        )
+        return cursor.rowcount
+
+
+def tiers_store(elders: QuerySet[Elder] | Elder) -> int:
+    """Keep today's tier of ``elders`` (an elder or a queryset) after an action
+    changed them, their assessments or their override. Call it inside the
+    action's transaction, after the write."""
+    if isinstance(elders, Elder):
+        elders = Elder.objects.filter(pk=elders.pk)
+    with transaction.atomic():
+        return _store(
+            elders,
+            on=timezone.localdate(),
+            thresholds=Thresholds.current(),
+            lock_table=False,
+        )
+
+
+def _record_run(kind, on, started, looked_at, changed) -> TierRun:
+    return TierRun.objects.create(
+        kind=kind,
+        on=on,
+        looked_at=looked_at,
+        changed=changed,
+        started_at=started,
+        finished_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def tiers_store_all(*, on: datetime.date | None = None) -> TierRun:
+    """Rewrite the kept tier of every elder (a policy change, a first fill):
+    one statement, writing only the tiers that changed."""
+    started = timezone.now()
+    on = on or timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TIERS_LOCK])
+        cursor.execute("SET LOCAL jit = off")
+    changed = _store(
+        Elder.objects.all(), on=on, thresholds=Thresholds.current(), lock_table=True
+    )
+    return _record_run(TierRun.Kind.ALL, on, started, Elder.objects.count(), changed)
+
+
+def crossing_thresholds(
+    since: datetime.date, on: datetime.date, thresholds: Thresholds
+) -> Q:
+    """Elders whose age or residence crossed a threshold after ``since`` and up to
+    ``on``: reaching the service age or the senior age, or the years of residence
+    that make them resident. ``years_before`` never goes back in time as the day
+    goes forward, so these are exactly the elders whose answer may differ."""
+    t = thresholds
+
+    def crossed(field_name: str, years: int) -> Q:
+        return Q(
+            **{
+                f"{field_name}__gt": years_before(since, years),
+                f"{field_name}__lte": years_before(on, years),
+            }
+        )
+
+    return (
+        crossed("birth_date", t.service_age)
+        | crossed("birth_date", t.senior_age)
+        | (Q(hukou_local=False) & crossed("residence_since", t.residence_years))
+    )
+
+
+@transaction.atomic
+def tiers_nightly(*, on: datetime.date | None = None) -> TierRun | None:
+    """The nightly run: today's tier for the elders whose birthday (service or
+    senior age) or residence anniversary crossed a threshold since the last run's
+    day; every elder when no run is on record. Nothing to do: ``None``."""
+    on = on or timezone.localdate()
+    started = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TIERS_LOCK])
+    last = TierRun.objects.order_by("-on").values_list("on", flat=True).first()
+    if last is None:
+        return tiers_store_all(on=on)
+    if last >= on:
+        return None
+    t = Thresholds.current()
+    crossing = Elder.objects.filter(crossing_thresholds(last, on, t))
+    looked_at = crossing.count()
+    changed = _store(crossing, on=on, thresholds=t, lock_table=False)
+    return _record_run(TierRun.Kind.NIGHTLY, on, started, looked_at, changed)

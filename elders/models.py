@@ -108,9 +108,15 @@ class ElderQuerySet(models.QuerySet):
         return self.filter(id_number_record__index__in=id_numbers.indexes_of(number))
 
 
+#: Kept by ``elders.eligibility`` (today's tier and its grounds), never typed in:
+#: the history leaves them out, so the nightly rewrite of a birthday's tier and a
+#: policy change's rewrite of every tier are no archive changes.
+STORED_TIER_FIELDS = ["current_tier", "current_computed_tier", "current_tier_reasons"]
+
+
 # The history keeps the last four characters of the ID number and when it last
 # changed, never the number (nor its ciphertext, which lives in ElderIdNumber).
-@pghistory.track()
+@pghistory.track(exclude=STORED_TIER_FIELDS)
 class Elder(StationScoped):
     """One elder's archive (信息档案).
 
@@ -188,8 +194,41 @@ class Elder(StationScoped):
         verbose_name=_("overridden by"),
     )
     tier_override_at = models.DateTimeField(_("overridden at"), null=True, blank=True)
+    # Today's tier as ``elders.eligibility`` decides it, kept up to date by the
+    # actions, the nightly run and a policy change (``eligibility.tiers_store``),
+    # so that a list of a million elders filters on a column. "": not yet known.
+    current_tier = models.CharField(
+        _("tier today"),
+        max_length=16,
+        choices=Tier.choices,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+    )
+    current_computed_tier = models.CharField(
+        _("computed tier today"),
+        max_length=16,
+        choices=Tier.choices,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+    )
+    current_tier_reasons = ArrayField(
+        models.CharField(max_length=40),
+        verbose_name=_("grounds of the tier today"),
+        default=list,
+        db_default=models.Value([], output_field=ArrayField(models.CharField())),
+        blank=True,
+        editable=False,
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    #: Supervisors' scope reads the elder's own district column (indexed), not a
+    #: join through the stations (``carecenter.scoping``).
+    district_field = "district"
 
     objects = ElderQuerySet.as_manager()
 
@@ -215,9 +254,25 @@ class Elder(StationScoped):
         indexes = [
             models.Index(fields=["station", "status", "birth_date"]),
             models.Index(fields=["station", "name"]),
+            # A tier's elders in name order, for a station and for a district.
+            models.Index(
+                fields=["station", "current_tier", "name", "id"],
+                name="elder_station_tier_name",
+            ),
+            models.Index(
+                fields=["district", "current_tier", "name", "id"],
+                name="elder_district_tier_name",
+            ),
             # The district-wide list (supervisors) reads the first page in name
             # order, or by age, without sorting every elder of the district.
             models.Index(fields=["name", "id"], name="elder_name_order"),
+            # The same within a district: a supervisor's page, search range and
+            # capped count read it without visiting the rows.
+            models.Index(fields=["district", "name", "id"], name="elder_district_name"),
+            models.Index(
+                fields=["district", "status", "name", "id"],
+                name="elder_district_status_name",
+            ),
             models.Index(fields=["birth_date", "id"], name="elder_birth_order"),
             models.Index(fields=["created_at", "id"], name="elder_created_order"),
             GinIndex(fields=["categories"], name="elder_categories_gin"),
@@ -262,7 +317,20 @@ class Elder(StationScoped):
         self.__dict__["_id_number_sealed"] = sealed
 
     def save(self, *args, **kwargs) -> None:
-        """Save the archive and, when it changed, its encrypted ID number."""
+        """Save the archive and, when it changed, its encrypted ID number.
+
+        The kept tier is written only by ``elders.eligibility``: saving an archive
+        read earlier never puts back the tier it had then.
+        """
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key
+                and f.name not in STORED_TIER_FIELDS
+                and f.attname not in deferred
+            ]
         sealed = self.take_sealed_id_number()
         if sealed is None:
             super().save(*args, **kwargs)
@@ -680,3 +748,31 @@ class EligibilityPolicy(models.Model):
     def current(cls) -> EligibilityPolicy:
         policy, _created = cls.objects.get_or_create(pk=1)
         return policy
+
+
+class TierRun(models.Model):
+    """A rewrite of the kept tiers (``Elder.current_tier``): the day it made them
+    true for, which elders it looked at, and how many tiers changed.
+
+    The nightly run reads the latest day to know which birthdays and residence
+    anniversaries it has not yet seen (a night missed is caught up the next).
+    """
+
+    class Kind(models.TextChoices):
+        NIGHTLY = "nightly", _("Birthdays and residence anniversaries")
+        ALL = "all", _("Every elder")
+
+    on = models.DateField(_("tiers of"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    looked_at = models.PositiveIntegerField(_("elders looked at"), default=0)
+    changed = models.PositiveIntegerField(_("tiers changed"), default=0)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+
+    class Meta:
+        ordering = ["-on", "-pk"]
+        verbose_name = _("tier run")
+        verbose_name_plural = _("tier runs")
+
+    def __str__(self) -> str:
+        return f"{self.on} {self.get_kind_display()}"

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from carecenter import audit
 from carecenter.catalogue import ServiceKind
-from carecenter.home import count_by_station, home_counter
+from carecenter.home import home_counter
+from carecenter.home_counts import KeptCount, declare, kept_counts
 from carecenter.models import AccessAction, AccessLogEntry
 from carecenter.scoping import (
     access_log_stations,
@@ -41,14 +42,23 @@ from elders.models import (
 
 
 def elder_list(*, user, on: datetime.date | None = None) -> QuerySet[Elder]:
-    """Every elder the user may see, with today's tier (one SQL statement)."""
+    """Every elder the user may see, with their ``tier``: today's as kept on the
+    archive (an indexed column), or the rule evaluated on another day ``on``."""
     queryset = visible_to(user, Elder.objects.select_related("station"))
-    return annotate_tier(queryset, on=on or timezone.localdate())
+    if on is not None and on != timezone.localdate():
+        return annotate_tier(queryset, on=on)
+    return queryset.annotate(tier=F("current_tier"))
 
 
-def elder_search(*, user, params, request=None) -> ElderFilter:
-    """The list narrowed by the search, filters and sorting of ``params``."""
-    return ElderFilter(params, queryset=elder_list(user=user), request=request)
+def elder_search(
+    *, user, params, request=None, with_id_numbers: bool = False
+) -> ElderFilter:
+    """The list narrowed by the search, filters and sorting of ``params``;
+    ``with_id_numbers``: the encrypted numbers joined (the export)."""
+    queryset = elder_list(user=user)
+    if with_id_numbers:
+        queryset = queryset.select_related("id_number_record")
+    return ElderFilter(params, queryset=queryset, request=request)
 
 
 def elder_pick(
@@ -64,7 +74,7 @@ def elder_pick(
     if station_id is not None:
         queryset = queryset.filter(station_id=station_id)
     found = ElderFilter({"q": q}, queryset=queryset).qs
-    if not found.query.order_by:
+    if isinstance(found, QuerySet) and not found.query.order_by:
         found = found.order_by("name", "pk")
     return list(found[:limit])
 
@@ -339,10 +349,18 @@ def needs_summary(
 # --- Home page counters ------------------------------------------------------------
 
 
+#: Active or in an institution, kept by triggers (migration 0006, same values).
+ELDERS_ON_FILE = declare(
+    KeptCount(
+        key="elders_on_file",
+        table="elders_elder",
+        station="station_id",
+        condition="status IN ('active', 'institution')",
+    )
+)
+
+
 @home_counter("elders", _("Elders on file"), url_name="elders:list")
 def active_elder_counts(stations: QuerySet) -> dict[int, int]:
-    return count_by_station(
-        Elder.objects.filter(
-            station__in=stations, status__in=[Status.ACTIVE, Status.INSTITUTION]
-        )
-    )
+    """Read from the kept count, not counted over the district on every load."""
+    return kept_counts(stations, ELDERS_ON_FILE.key)

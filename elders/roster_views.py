@@ -25,7 +25,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from carecenter.exports import XLSX_CONTENT_TYPE, xlsx_response
 from carecenter.models import Station
-from carecenter.scoping import require_write, station_reader_required, writable_stations
+from carecenter.scoping import (
+    may_see_some_id_numbers,
+    require_write,
+    station_reader_required,
+    writable_stations,
+)
 from elders import queries
 from elders.id_numbers import mask, normalize
 from elders.models import Category, Gender, LivingArrangement, Status
@@ -257,7 +262,10 @@ def import_template(request):
 @station_reader_required
 def export_xlsx(request):
     search = queries.elder_search(
-        user=request.user, params=request.GET, request=request
+        user=request.user,
+        params=request.GET,
+        request=request,
+        with_id_numbers=may_see_some_id_numbers(request.user),
     )
     return xlsx_response(
         request,

@@ -461,6 +461,13 @@ class ServiceRecord(StationScoped):
         indexes = [
             models.Index(fields=["station", "-delivered_at", "-id"]),
             models.Index(fields=["elder", "-delivered_at"]),
+            # The home page's "recorded today" from day sheets: only their records
+            # carry a service day, so the index is small and no load scans the rest.
+            models.Index(
+                fields=["service_day", "station"],
+                name="service_record_sheet_day",
+                condition=Q(service_day__isnull=False, cancelled_at__isnull=True),
+            ),
             models.Index(
                 fields=["station", "delivered_at", "id"],
                 name="service_record_to_confirm",

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carecenter.home import count_by_station, home_counter
+from carecenter.home_counts import KeptCount, declare, kept_counts
 from carecenter.models import Station
 from carecenter.scoping import get_visible_or_404, report_stations, visible_to
 from elders.eligibility import annotate_tier
@@ -378,6 +379,17 @@ def records_to_confirm_counts(stations: QuerySet) -> dict[int, int]:
     )
 
 
+#: Kept by triggers (migration 0004, same values).
+LACKING_FEEDBACK = declare(
+    KeptCount(
+        key="records_lacking_feedback",
+        table="services_servicerecord",
+        station="station_id",
+        condition="NOT has_feedback AND cancelled_at IS NULL",
+    )
+)
+
+
 @home_counter(
     "records_lacking_feedback",
     _("Services lacking feedback"),
@@ -385,11 +397,8 @@ def records_to_confirm_counts(stations: QuerySet) -> dict[int, int]:
     warn=True,
 )
 def records_lacking_feedback_counts(stations: QuerySet) -> dict[int, int]:
-    return count_by_station(
-        ServiceRecord.objects.filter(
-            station__in=stations, has_feedback=False, cancelled_at__isnull=True
-        )
-    )
+    """Read from the kept count, not counted over every record on each load."""
+    return kept_counts(stations, LACKING_FEEDBACK.key)
 
 
 def month_totals(*, user, month: datetime.date) -> dict:

@@ -16,12 +16,14 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 from django.utils import timezone
 
+from carecenter import home_counts
 from carecenter.models import Station
 from carecenter.months import add_months
 from supervision.aggregates import replace_family
 from supervision.models import (
     FLOW_FAMILIES,
     SNAPSHOT_FAMILIES,
+    Family,
     MonthlyFigure,
     RefreshRun,
     RefreshTrigger,
@@ -54,7 +56,9 @@ def _analyze_if_many(cursor, changed: int) -> None:
         cursor.execute(f"ANALYZE {MonthlyFigure._meta.db_table}")
 
 
-def _take_marks(cursor, *, station_ids=None, first=None, last=None) -> list[tuple]:
+def _take_marks(
+    cursor, *, station_ids=None, first=None, last=None, families=None
+) -> list[tuple]:
     """Delete the stale marks in scope and return them ``(station, family, month)``.
 
     Taken before the figures are recounted: a write committed before this point
@@ -67,6 +71,9 @@ def _take_marks(cursor, *, station_ids=None, first=None, last=None) -> list[tupl
     if first is not None:
         conditions.append("month BETWEEN %s AND %s")
         params += [first, last]
+    if families is not None:
+        conditions.append("family = ANY(%s::varchar[])")
+        params.append([str(f) for f in families])
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     cursor.execute(
         f"DELETE FROM {StaleMonth._meta.db_table} {where} "
@@ -109,6 +116,7 @@ def figures_refresh(
     range reaches the current month, take the snapshot (PRODUCT.md
     "Supervision"). Months after the current one are left out."""
     first, last = first.replace(day=1), min(last.replace(day=1), this_month())
+    snapshot_on = None
     if first > last:
         raise ValueError("The first month comes after the last.")
     all_stations = stations is None
@@ -128,6 +136,8 @@ def figures_refresh(
             written, deleted = written + w, deleted + d
         current = this_month()
         snapshot = first <= current <= last
+        if snapshot and all_stations:
+            snapshot_on = timezone.localdate()
         if snapshot:
             for family in SNAPSHOT_FAMILIES:
                 w, d = replace_family(cursor, family, station_ids, current, current)
@@ -141,16 +151,23 @@ def figures_refresh(
         last_month=last,
         all_stations=all_stations,
         snapshot=snapshot,
+        snapshot_on=snapshot_on,
         figures_written=written,
         figures_deleted=deleted,
     )
 
 
+def _snapshot_taken_whole_today() -> bool:
+    return RefreshRun.objects.filter(snapshot_on=timezone.localdate()).exists()
+
+
 @transaction.atomic
 def figures_refresh_recent(*, trigger: str = RefreshTrigger.SCHEDULE) -> RefreshRun:
-    """The scheduled refresh: the current and the previous month whole (older
-    months are closed), the snapshot, and every older month a write has touched
-    since the last refresh (late feedback, a cancelled service, an expiry)."""
+    """The scheduled refresh, proportional to what changed: the station-months
+    that writes have marked (any month), the follow-ups and expiries, and the
+    elders and needs of the stations whose elders or surveys changed — of every
+    station once a day (ages move with the date) and at the first refresh of a
+    month. Also folds the home page's kept counts (``carecenter.home_counts``)."""
     last = this_month()
     first = add_months(last, -1)
     with connection.cursor() as cursor:
@@ -159,15 +176,24 @@ def figures_refresh_recent(*, trigger: str = RefreshTrigger.SCHEDULE) -> Refresh
         marks = _take_marks(cursor)
         station_ids = _all_station_ids()
         written = deleted = 0
-        # A district without stations yet has nothing to count.
-        for family in FLOW_FAMILIES if station_ids else ():
-            w, d = replace_family(cursor, family, station_ids, first, last)
-            written, deleted = written + w, deleted + d
-        for family in SNAPSHOT_FAMILIES if station_ids else ():
-            w, d = replace_family(cursor, family, station_ids, last, last)
-            written, deleted = written + w, deleted + d
-        folded, w, d = _fold_in(cursor, marks, skip=(first, last))
+        whole = not _snapshot_taken_whole_today()
+        snapshot_stations = {
+            family: station_ids
+            if whole
+            else sorted(
+                {s for s, f, _m in marks if f == family and s in set(station_ids)}
+            )
+            for family in (Family.ELDERS, Family.NEEDS)
+        }
+        snapshot_stations[Family.ALERTS] = station_ids
+        for family in SNAPSHOT_FAMILIES:
+            stations = snapshot_stations[family]
+            if stations:
+                w, d = replace_family(cursor, family, stations, last, last)
+                written, deleted = written + w, deleted + d
+        folded, w, d = _fold_in(cursor, marks)
         _analyze_if_many(cursor, written + deleted + w + d)
+    home_counts.fold()
     return RefreshRun.objects.create(
         trigger=trigger,
         started_at=started,
@@ -176,6 +202,7 @@ def figures_refresh_recent(*, trigger: str = RefreshTrigger.SCHEDULE) -> Refresh
         last_month=last,
         all_stations=True,
         snapshot=True,
+        snapshot_on=timezone.localdate() if whole else None,
         stale_months=folded,
         figures_written=written + w,
         figures_deleted=deleted + d,
@@ -189,7 +216,8 @@ def figures_refresh_changed(*, trigger: str = RefreshTrigger.COMMAND) -> Refresh
     with connection.cursor() as cursor:
         _lock(cursor)
         started = timezone.now()
-        marks = _take_marks(cursor)
+        # The snapshot's marks stay for the scheduled refresh, which recounts them.
+        marks = _take_marks(cursor, families=FLOW_FAMILIES)
         folded, written, deleted = _fold_in(cursor, marks)
         _analyze_if_many(cursor, written + deleted)
     months = [m for _s, _f, m in marks] or [this_month()]

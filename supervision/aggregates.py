@@ -11,7 +11,7 @@ The rules counted here are the ones of the pages they summarise, and where the
 apps define them as querysets they are compiled from those querysets:
 
 * elders on file are active or in an institution (the home page's count), their
-  tier is ``elders.eligibility.annotate_tier`` on the day of the refresh;
+  tier is today's as ``elders.eligibility`` keeps it on the archive (the list's);
 * needs are each elder's latest survey, like ``elders.queries.needs_summary``;
 * follow-ups (visits, return visits that raised a problem, care calls: each
   source under its own key), certificates and agreements expiring are the
@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from care import cadence
 from care.models import CallOutcome, CareCall, Emergency
-from elders.eligibility import annotate_tier, years_before
+from elders.eligibility import years_before
 from elders.models import Elder, Status
 from services.models import (
     AgreementStatus,
@@ -107,12 +107,9 @@ def _keyed(queryset, station: str, metric: str, key: str, month) -> Select:
 def elders_select(station_ids: Sequence[int], month: datetime.date) -> Select:
     today = timezone.localdate()
     on_file = (
-        annotate_tier(
-            Elder.objects.filter(station_id__in=station_ids, status__in=ON_FILE),
-            on=today,
-        )
+        Elder.objects.filter(station_id__in=station_ids, status__in=ON_FILE)
         .order_by()
-        .values("station_id", "birth_date", "categories", "tier")
+        .values("station_id", "birth_date", "categories", "current_tier")
     )
     elders_sql, elders_params = on_file.query.sql_with_params()
     band = (

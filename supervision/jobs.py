@@ -29,9 +29,10 @@ def register() -> None:
         "supervision.refresh",
         _("Dashboard refresh"),
         _(
-            "Every 15 minutes the dashboard's figures of this month and the last, "
-            "the snapshot and every month a write has touched are recounted. Caught "
-            "up when no refresh finished for 20 minutes."
+            "Every 15 minutes the dashboard's figures of every station-month a "
+            "write has touched are recounted, with the follow-ups and expiries and "
+            "the elders and needs of the stations whose archives changed (of every "
+            "station once a day). Caught up when no refresh finished for 20 minutes."
         ),
         catch_up=refresh_catch_up,
         order=40,

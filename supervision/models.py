@@ -210,6 +210,16 @@ class RefreshRun(models.Model):
         default=False,
         help_text=_("Elders, needs, follow-ups and expiries were recounted."),
     )
+    snapshot_on = models.DateField(
+        _("elders and needs recounted whole on"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The local day of a whole recount of the elders and needs; later "
+            "refreshes that day recount only the stations whose elders or surveys "
+            "changed."
+        ),
+    )
     stale_months = models.PositiveIntegerField(_("changed months folded in"), default=0)
     figures_written = models.PositiveIntegerField(_("figures written"), default=0)
     figures_deleted = models.PositiveIntegerField(_("figures deleted"), default=0)

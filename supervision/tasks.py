@@ -10,8 +10,8 @@ from supervision import actions
 
 @shared_task(name="supervision.refresh")
 def refresh() -> dict:
-    """Recount the current and previous month, the snapshot, and the older months
-    that writes have touched. Safe to repeat at any time."""
+    """Recount what writes have touched since the last refresh (see
+    ``actions.figures_refresh_recent``). Safe to repeat at any time."""
     run = actions.figures_refresh_recent()
     return {
         "started_at": run.started_at.isoformat(),

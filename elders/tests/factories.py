@@ -4,8 +4,15 @@ import factory
 from factory.django import DjangoModelFactory
 
 from carecenter.tests.factories import StationFactory
+from elders import eligibility
 from elders.id_numbers import make_id_number
-from elders.models import BarthelAssessment, Elder, FamilyContact, NeedsSurvey
+from elders.models import (
+    STORED_TIER_FIELDS,
+    BarthelAssessment,
+    Elder,
+    FamilyContact,
+    NeedsSurvey,
+)
 
 FULL_BARTHEL = {
     "feeding": 10,
@@ -21,9 +28,16 @@ FULL_BARTHEL = {
 }
 
 
+def keep_tier(elder: Elder) -> None:
+    """What the actions do after a write: today's tier kept on the archive."""
+    eligibility.tiers_store(elder)
+    elder.refresh_from_db(fields=STORED_TIER_FIELDS)
+
+
 class ElderFactory(DjangoModelFactory):
     class Meta:
         model = Elder
+        skip_postgeneration_save = True
 
     station = factory.SubFactory(StationFactory)
     district = factory.SelfAttribute("station.district")
@@ -35,6 +49,11 @@ class ElderFactory(DjangoModelFactory):
     )
     living_arrangement = "spouse"
     hukou_local = True
+
+    @factory.post_generation
+    def kept_tier(obj, create, extracted, **kwargs):
+        if create:
+            keep_tier(obj)
 
 
 class FamilyContactFactory(DjangoModelFactory):
@@ -50,6 +69,7 @@ class FamilyContactFactory(DjangoModelFactory):
 class BarthelAssessmentFactory(DjangoModelFactory):
     class Meta:
         model = BarthelAssessment
+        skip_postgeneration_save = True
 
     elder = factory.SubFactory(ElderFactory)
     assessed_on = datetime.date(2026, 1, 10)
@@ -63,6 +83,11 @@ class BarthelAssessmentFactory(DjangoModelFactory):
     transfers = 15
     mobility = 15
     stairs = 10
+
+    @factory.post_generation
+    def kept_tier(obj, create, extracted, **kwargs):
+        if create:
+            keep_tier(obj.elder)
 
 
 class NeedsSurveyFactory(DjangoModelFactory):

@@ -18,6 +18,7 @@ from carecenter.models import Station
 from elders.eligibility import annotate_tier
 from elders.filters import age_band_range
 from elders.models import Category, Elder, NeedsSurvey
+from elders.tests.factories import ElderFactory
 from services import actions as service_actions
 from services.models import Feedback, ServiceRecord
 from services.queries import agreements_expiring_counts, feedback_coverage
@@ -401,7 +402,8 @@ def test_a_refresh_that_fails_half_way_changes_nothing(district, monkeypatch):
 
     def failing(cursor, family, *args):
         calls.append(family)
-        if family == Family.VOLUNTEERS:
+        # The cancelled record's month, after the snapshot was rewritten.
+        if family == Family.SERVICES:
             raise RuntimeError("worker lost")
         return real(cursor, family, *args)
 
@@ -409,7 +411,7 @@ def test_a_refresh_that_fails_half_way_changes_nothing(district, monkeypatch):
     monkeypatch.setattr(module, "replace_family", failing)
     with pytest.raises(RuntimeError):
         actions.figures_refresh_recent()
-    assert Family.SERVICES in calls
+    assert calls[-1] == Family.SERVICES and len(calls) > 1
     assert stored(*Metric.values) == before
     assert StaleMonth.objects.count() == marks
     assert RefreshRun.objects.count() == runs
@@ -451,3 +453,40 @@ def test_the_scheduled_task_refreshes_and_says_how_long_it_took(district):
     assert run.trigger == "schedule" and run.snapshot and run.all_stations
     assert run.first_month == add_months(actions.this_month(), -1)
     assert run.finished_at >= run.started_at
+
+
+def test_the_scheduled_refresh_recounts_only_what_writes_marked(district, monkeypatch):
+    rebuild(district)
+    import supervision.actions as module
+
+    real, calls = module.replace_family, []
+
+    def recording(cursor, family, station_ids, *args):
+        calls.append((family, tuple(station_ids)))
+        return real(cursor, family, station_ids, *args)
+
+    monkeypatch.setattr(module, "replace_family", recording)
+    actions.figures_refresh_recent()  # what the rebuild's range left marked
+    calls.clear()
+    run = actions.figures_refresh_recent()
+    # The rebuild took the whole snapshot today: only the expiries, whose
+    # conditions move with the date, are recounted without a write.
+    assert [family for family, _s in calls] == [Family.ALERTS]
+    assert run.stale_months == 0 and run.snapshot_on is None
+
+    calls.clear()
+    station = district.stations[0]
+    ElderFactory(station=station, name="新来的")
+    run = actions.figures_refresh_recent()
+    assert (Family.ELDERS, (station.pk,)) in calls
+    assert not any(f in (Family.SERVICES, Family.VOUCHERS) for f, _s in calls)
+    assert_snapshot_equals_direct_counts()
+    assert_flows_equal_direct_counts()
+
+
+def test_the_first_refresh_of_a_day_recounts_every_station(district):
+    rebuild(district)
+    RefreshRun.objects.update(snapshot_on=None)  # yesterday's, as far as it knows
+    run = actions.figures_refresh_recent()
+    assert run.snapshot_on == timezone.localdate()
+    assert_snapshot_equals_direct_counts()

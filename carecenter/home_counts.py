@@ -1,0 +1,148 @@
+"""Home-page counts kept by the database instead of counted on every load.
+
+A home page of a district of a million elders and millions of service records
+cannot count them on each request. A *kept count* is declared once — the table,
+its station column and the condition of the rows counted — and becomes:
+
+* ``triggers_sql(...)``: statement-level triggers with transition tables that
+  append, for every statement, one ``StationCount`` row per station whose count
+  it changed (inserts, updates in and out of the condition, deletes; bulk and
+  raw writes too), used in the app's migration with ``fill_sql`` to start from
+  an exact count;
+* ``kept_counts(stations, key)``: ``{station_id: n}`` from one grouped read of
+  ``StationCount`` (a few rows per station), which a ``@home_counter`` returns.
+
+``fold()`` sums each count's rows into one (the dashboard's scheduled refresh
+calls it), so the read stays a few rows whatever the write traffic. Rows appended
+meanwhile are not in the fold's snapshot and stay for the next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import QuerySet, Sum
+
+from carecenter.models import StationCount
+
+TABLE = StationCount._meta.db_table
+
+
+@dataclass(frozen=True)
+class KeptCount:
+    """What a kept count counts: rows of ``table`` where ``condition`` holds,
+    per ``station`` (SQL over one row of the table)."""
+
+    key: str
+    table: str
+    station: str
+    condition: str
+
+
+_kept: dict[str, KeptCount] = {}
+
+
+def declare(count: KeptCount) -> KeptCount:
+    """Register a kept count (its migration installs the triggers), so that
+    ``recount`` can start it again from the rows (after a bulk load with the
+    triggers off)."""
+    _kept[count.key] = count
+    return count
+
+
+def recount() -> None:
+    """Every declared count again from an exact count of its rows."""
+    with connection.cursor() as cursor:
+        for count in _kept.values():
+            cursor.execute(f"DELETE FROM {TABLE} WHERE key = %s", [count.key])
+            cursor.execute(
+                f"INSERT INTO {TABLE} (station_id, key, n) "
+                f"SELECT {count.station}, %s, count(*) FROM {count.table} "
+                f"WHERE {count.condition} GROUP BY 1",
+                [count.key],
+            )
+
+
+def triggers_sql(*, key: str, table: str, station: str, condition: str) -> str:
+    """The trigger function and triggers that keep ``key`` for ``table``."""
+    name = f"home_count_{key}"
+
+    def delta(rows: str, sign: int) -> str:
+        return (
+            f"SELECT {station} AS station_id, {sign} AS d FROM {rows} WHERE {condition}"
+        )
+
+    insert = f"""
+        INSERT INTO {TABLE} (station_id, key, n)
+        SELECT station_id, '{key}', sum(d) FROM ({{rows}}) AS t
+        GROUP BY station_id HAVING sum(d) <> 0;
+    """
+    both = delta("new_rows", 1) + " UNION ALL " + delta("old_rows", -1)
+    return f"""
+        CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                {insert.format(rows=delta("new_rows", 1))}
+            ELSIF TG_OP = 'DELETE' THEN
+                {insert.format(rows=delta("old_rows", -1))}
+            ELSE
+                {insert.format(rows=both)}
+            END IF;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER {name}_insert AFTER INSERT ON {table}
+            REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION {name}();
+        CREATE TRIGGER {name}_update AFTER UPDATE ON {table}
+            REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION {name}();
+        CREATE TRIGGER {name}_delete AFTER DELETE ON {table}
+            REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION {name}();
+        DELETE FROM {TABLE} WHERE key = '{key}';
+        INSERT INTO {TABLE} (station_id, key, n)
+        SELECT {station}, '{key}', count(*) FROM {table} WHERE {condition}
+        GROUP BY 1;
+    """
+
+
+def drop_sql(*, key: str, table: str) -> str:
+    name = f"home_count_{key}"
+    return f"""
+        DROP TRIGGER IF EXISTS {name}_insert ON {table};
+        DROP TRIGGER IF EXISTS {name}_update ON {table};
+        DROP TRIGGER IF EXISTS {name}_delete ON {table};
+        DROP FUNCTION IF EXISTS {name}();
+        DELETE FROM {TABLE} WHERE key = '{key}';
+    """
+
+
+def kept_counts(stations: QuerySet, key: str) -> dict[int, int]:
+    """``{station_id: n}`` of a kept count for ``stations`` (one query)."""
+    rows = (
+        StationCount.objects.filter(key=key, station_id__in=stations.values("pk"))
+        .values("station_id")
+        .annotate(total=Sum("n"))
+        .values_list("station_id", "total")
+    )
+    return {station_id: total for station_id, total in rows if total}
+
+
+def fold() -> int:
+    """Sum the rows of every kept count into one per station and key (one
+    statement); returns the number of rows folded away."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH taken AS (DELETE FROM {TABLE} RETURNING station_id, key, n),
+            summed AS (
+                INSERT INTO {TABLE} (station_id, key, n)
+                SELECT station_id, key, sum(n) FROM taken
+                GROUP BY station_id, key HAVING sum(n) <> 0
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM taken) - (SELECT count(*) FROM summed)
+            """
+        )
+        return cursor.fetchone()[0]
