@@ -139,7 +139,9 @@ class EmergencySerializer(serializers.ModelSerializer):
     elder = _elder_field()
     station = serializers.SlugRelatedField(slug_field="code", read_only=True)
     recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    closed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     reported_at = serializers.DateTimeField(required=False)
     response_minutes = serializers.IntegerField(read_only=True)
     is_open = serializers.BooleanField(read_only=True)

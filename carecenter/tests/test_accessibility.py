@@ -119,7 +119,6 @@ PAGES = [
     ("staff_a", "/activities/{activity}/"),
     ("staff_a", "/care/"),
     ("staff_a", "/care/calls/"),
-    ("staff_a", "/care/calls/quick/"),
     ("staff_a", "/care/calls/new/{elder}/"),
     ("staff_a", "/care/emergencies/"),
     ("staff_a", "/care/emergencies/new/"),
