@@ -29,7 +29,14 @@ def home_page(request):
     stations = queries.station_list(user=request.user)
     counts = home.counts_for(stations)
     overview = scope.everything or bool(scope.supervised_district_ids)
+    counters = home.counters()
     rows = [(station, counts.get(station.pk, {})) for station in stations]
+    # The overview's table: each row's cells already paired with their counter,
+    # so 50 stations × every counter render without a template include per cell.
+    cells = [
+        (station, [(c, figures.get(c.key, 0)) for c in counters])
+        for station, figures in rows
+    ]
     # Notices are for the station's own users; the overview keeps to the counters.
     notices = {} if overview else home.notices_for(stations)
     panels = {} if overview else home.panels_for(stations, request.user)
@@ -41,12 +48,13 @@ def home_page(request):
             "alerts": home.alerts() if administrator else [],
             "job_rows": queries.job_rows() if administrator else [],
             "rows": rows,
+            "cells": cells if overview else [],
             "notices": {
                 station.pk: notices.get(station.pk, []) for station in stations
             },
             "panels": {station.pk: panels.get(station.pk, []) for station in stations},
-            "counters": home.counters(),
-            "waiting": [c for c in home.counters() if c.waiting],
+            "counters": counters,
+            "waiting": [c for c in counters if c.waiting],
             # The "Waiting for you" panel: the stations the user manages.
             "managed": scope.manager_station_ids,
             "overview": overview,
