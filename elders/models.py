@@ -294,6 +294,14 @@ class Elder(StationScoped):
             GinIndex(fields=["categories"], name="elder_categories_gin"),
             # The name search: a Chinese name is found by its characters.
             GinIndex(Characters("name"), name="elder_name_chars_gin"),
+            # A search by digits (a phone number's part) or Latin letters reads
+            # trigram indexes, not every archive of a district (the names' one,
+            # on UPPER(name) for ``icontains``, is made by migration 0012).
+            GinIndex(
+                fields=["phone"], opclasses=["gin_trgm_ops"], name="elder_phone_trgm"
+            ),
+            # The last four characters of the ID number, searched by staff.
+            models.Index(fields=["id_number_last4"], name="elder_id_tail"),
         ]
 
     def __str__(self) -> str:
