@@ -14,6 +14,9 @@ from django.utils.translation import gettext as _
 
 _STARTED = "_carecenter_session_started"
 _SEEN = "_carecenter_session_seen"
+#: The idle clock is written when it has moved this many seconds, not on every
+#: page: a session saved on each request is a write and a commit per page view.
+SEEN_EVERY = 60
 
 
 class SessionTimeoutMiddleware:
@@ -37,7 +40,8 @@ class SessionTimeoutMiddleware:
                     request, _("Your session has expired. Please sign in again.")
                 )
                 return redirect_to_login(request.get_full_path())
-            request.session[_SEEN] = now
+            if _SEEN not in request.session or now - seen >= SEEN_EVERY:
+                request.session[_SEEN] = now
         return self.get_response(request)
 
 

@@ -80,6 +80,24 @@ def test_an_active_session_stays_open(client, cast):
     assert client.get(reverse("home")).status_code == 200
 
 
+def test_the_idle_clock_is_written_once_a_minute_not_on_every_page(client, cast):
+    from django.contrib.sessions.models import Session
+
+    client.force_login(cast.staff_a)
+    client.get(reverse("home"))
+    key = client.session.session_key
+    written = Session.objects.get(session_key=key).expire_date
+    client.get(reverse("home"))
+    assert Session.objects.get(session_key=key).expire_date == written
+    session = client.session
+    session["_carecenter_session_seen"] = time.time() - 61
+    session.save()
+    before = Session.objects.get(session_key=key).expire_date
+    client.get(reverse("home"))
+    assert Session.objects.get(session_key=key).expire_date > before
+    assert client.session["_carecenter_session_seen"] > time.time() - 5
+
+
 def test_pages_with_personal_data_are_never_cached(client, cast):
     client.force_login(cast.staff_a)
     response = client.get(reverse("station-detail", args=[cast.a.pk]))
