@@ -1,10 +1,14 @@
 """The one way list pages paginate: a page of the queryset and the query string that
 keeps the page's filters on the page links (``templates/partials/pagination.html``).
 
-Counts are exact up to ``COUNT_CAP`` rows and capped beyond ("10,000+"): an exact
+Counts are exact up to ``COUNT_CAP`` rows and capped beyond ("2,000+"): an exact
 ``COUNT(*)`` over a district's million elders or records costs more than the page
-itself. A capped list still reaches every page: past the cap, a page is found by
-its offset and knows whether another follows by reading one row more.
+itself, and even a capped count reads every row up to the cap (a filter on a
+column outside the list's index reads them from the table), so the cap is what
+a page can afford, not what a district holds. The totals a station watches (its
+elders, its services) stand on the home page and the dashboard. A capped list
+still reaches every page: past the cap, a page is found by its offset and knows
+whether another follows by reading one row more.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from django.db.models import QuerySet
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-#: Beyond this many rows a list says "10,000+" instead of counting them all.
-COUNT_CAP = 10_000
+#: Beyond this many rows a list says "2,000+" instead of counting them all
+#: (80 pages of 25; any page past them is still reached).
+COUNT_CAP = 2_000
 
 
 class Concatenation:
@@ -130,7 +135,7 @@ class CappedPaginator(Paginator):
 
     @property
     def count_label(self) -> str:
-        """The count as shown: exact, or "10,000+" when capped."""
+        """The count as shown: exact, or "2,000+" when capped."""
         if self.capped:
             return _("%(count)s+") % {
                 "count": number_format(self.cap, force_grouping=True)

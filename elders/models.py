@@ -264,8 +264,12 @@ class Elder(StationScoped):
             models.Index(fields=["station", "status", "birth_date"]),
             models.Index(fields=["station", "name"]),
             # A station's list in pinyin order without sorting its elders.
+            # The name is included: a surname search's range of keys is checked
+            # against the name and counted without reading the rows.
             models.Index(
-                fields=["station", "name_key", "id"], name="elder_station_pinyin"
+                fields=["station", "name_key", "id"],
+                name="elder_station_pinyin",
+                include=["name"],
             ),
             # A tier's elders in name order, for a station and for a district.
             models.Index(
@@ -283,7 +287,9 @@ class Elder(StationScoped):
             # The same within a district: a supervisor's page, search range and
             # capped count read it without visiting the rows.
             models.Index(
-                fields=["district", "name_key", "id"], name="elder_district_name"
+                fields=["district", "name_key", "id"],
+                name="elder_district_name",
+                include=["name"],
             ),
             models.Index(
                 fields=["district", "status", "name_key", "id"],
