@@ -43,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, transaction
 from django.db.models import (
     BooleanField,
@@ -256,22 +257,33 @@ def _store(elders: QuerySet, *, today: datetime.date, lock_table: bool) -> int:
     writing only rows that change (so the table, and its index-only reads, stay
     clean). Returns the number of rows inserted, updated or deleted."""
     elders = elders.order_by()
-    ids_sql, ids_params = elders.values("pk").query.sql_with_params()
-    fresh_sql, fresh_params = _rows(
-        elders, today=today, horizon=None, contact=None, fields=_STORED
-    ).query.sql_with_params()
+    try:
+        ids_sql, ids_params = elders.values("pk").query.sql_with_params()
+        fresh_sql, fresh_params = _rows(
+            elders, today=today, horizon=None, contact=None, fields=_STORED
+        ).query.sql_with_params()
+    except EmptyResultSet:  # no elders (``pk__in=[]``): nothing to keep
+        return 0
     columns = ", ".join(_COLUMNS)
     kept = ", ".join(f"o.{c}" for c in _COLUMNS[1:])
     new = ", ".join(f"EXCLUDED.{c}" for c in _COLUMNS[1:])
     table = Obligation._meta.db_table
     with connection.cursor() as cursor:
-        # Contacts logged meanwhile wait, so that the rows written below are
-        # computed from every contact committed (a contact's trigger moves the
-        # rows after this transaction otherwise). The nightly run of every
-        # elder locks the table; an action, the few rows of its elders.
+        # A contact logged meanwhile either commits before the rows below are
+        # computed (this waits for it) or moves them after this transaction
+        # commits (it waits): never is a contact overwritten by an older
+        # answer. The nightly run of every elder locks the table; an action,
+        # the LastContact rows of its elders — an empty one inserted where the
+        # elder has none yet, as the contact triggers do first, so that a
+        # first contact logged at the same moment has a row to wait on.
         if lock_table:
             cursor.execute("LOCK TABLE care_lastcontact IN SHARE MODE")
         else:
+            cursor.execute(
+                f"INSERT INTO care_lastcontact (elder_id) {ids_sql} "
+                "ON CONFLICT (elder_id) DO NOTHING",
+                ids_params,
+            )
             cursor.execute(
                 "SELECT count(*) FROM (SELECT 1 FROM care_lastcontact "
                 f"WHERE elder_id IN ({ids_sql}) ORDER BY elder_id FOR SHARE) AS l",
@@ -430,11 +442,12 @@ def due(
     today: datetime.date | None = None,
     contact: str | None = None,
 ) -> QuerySet:
-    """The obligations due within ``DUE_SOON_DAYS`` or overdue, most overdue first."""
+    """The obligations due within ``DUE_SOON_DAYS`` or overdue, most overdue
+    first (then by elder and group: one order for every page)."""
     today = today or timezone.localdate()
     return obligations(
         elders, today=today, horizon=DUE_SOON_DAYS, contact=contact
-    ).order_by("due_on", "pk")
+    ).order_by("due_on", "pk", "group")
 
 
 def overdue_days(due_on: datetime.date, today: datetime.date) -> int:

@@ -267,7 +267,8 @@ class LastContact(models.Model):
     records recompute the rows of the elders a statement touched (migration
     ``care/0003_last_contact``), so bulk and raw writes are caught too and the
     cadence (``care.cadence``) reads one row per elder instead of probing three
-    tables. Never written by the application.
+    tables. Never written by the application, except for an empty row that
+    ``cadence.obligations_store`` inserts to lock on (no contact, as before).
     """
 
     elder = models.OneToOneField(
@@ -341,14 +342,16 @@ class Obligation(StationScoped):
         indexes = [
             # "Due on or before D" per station is one range; the counts read
             # the index only, and the due list's first page is this order with
-            # LIMIT. ``in_person`` rides along for the list of one kind.
+            # LIMIT (``group`` last: one order for every page of the list).
+            # ``in_person`` rides along for the list of one kind.
             models.Index(
-                fields=["station", "due_on", "elder"],
+                fields=["station", "due_on", "elder", "group"],
                 include=["in_person"],
                 name="obligation_station_due",
             ),
+            # The same for a supervisor's district.
             models.Index(
-                fields=["district", "due_on", "elder"],
+                fields=["district", "due_on", "elder", "group"],
                 include=["in_person"],
                 name="obligation_district_due",
             ),

@@ -70,7 +70,7 @@ def due_obligations(
     )
     if contact is not None:
         queryset = queryset.filter(in_person=contact == cadence.VISIT)
-    return queryset.order_by("due_on", "elder_id").values(
+    return queryset.order_by("due_on", "elder_id", "group").values(
         "station_id", "group", "last_contact", "due_on", pk=F("elder_id")
     )
 

@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'contact obligation',
                 'verbose_name_plural': 'contact obligations',
-                'indexes': [models.Index(fields=['station', 'due_on', 'elder'], include=('in_person',), name='obligation_station_due'), models.Index(fields=['district', 'due_on', 'elder'], include=('in_person',), name='obligation_district_due')],
+                'indexes': [models.Index(fields=['station', 'due_on', 'elder', 'group'], include=('in_person',), name='obligation_station_due'), models.Index(fields=['district', 'due_on', 'elder', 'group'], include=('in_person',), name='obligation_district_due')],
                 'constraints': [models.UniqueConstraint(fields=('elder', 'group'), name='obligation_elder_group')],
             },
         ),

@@ -4,8 +4,10 @@ rule's definition (``care.cadence.obligations``), whatever changed: a contact
 a birthday (through the nightly run). And they are read within scope."""
 
 import datetime
+import importlib
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -261,6 +263,11 @@ def test_the_catch_up_runs_once_a_day(cast):
 
 
 def test_beat_runs_it_just_after_local_midnight():
+    # The schedule's data migration (a transactional test may have emptied the
+    # beat tables: write it again, it is idempotent).
+    schedule = importlib.import_module("care.migrations.0005_obligations_kept")
+    schedule.add_schedule(apps, None)
+    schedule.add_schedule(apps, None)
     task = PeriodicTask.objects.get(task="care.obligations_nightly")
     assert (task.crontab.hour, task.crontab.minute) == ("0", "1")
     assert str(task.crontab.timezone) == timezone.get_default_timezone_name()
@@ -287,6 +294,13 @@ def test_a_roster_import_keeps_them_for_every_row(cast):
     assert len(created) == 4
     assert_kept()
     assert Obligation.objects.filter(elder__in=created).count() == 2 * 2 + 2
+
+
+def test_storing_no_elders_writes_nothing(cast):
+    alone_85(cast.a)
+    assert cadence.obligations_store(Elder.objects.filter(pk__in=[])) == 0
+    assert cadence.obligations_store(Elder.objects.none()) == 0
+    assert_kept()
 
 
 def test_removing_an_archive_removes_its_rows(cast):
