@@ -33,6 +33,7 @@ from django.db.models import GeneratedField
 from django.test.utils import CaptureQueriesContext
 
 from bench import ROOT, database_url
+from care.cadence import obligations_store_all
 from carecenter.models import District as DistrictModel
 from carecenter.models import Role, RoleAssignment, Station, User
 from elders.eligibility import tiers_store_all
@@ -504,6 +505,8 @@ def build_district(*, elders: int, stations: int) -> District:
         step("Barthel assessments", lambda: _insert_assessments(cur, district_id))
     # Raw inserts write no tier: today's, by the one rule, as the actions keep it.
     step("kept tiers", lambda: tiers_store_all().changed)
+    # Nor who owes which contact (care_obligation), kept by the same means.
+    step("kept contact obligations", lambda: obligations_store_all())
     step("users", lambda: _create_users(district_id, station_ids[0]))
     step("VACUUM ANALYZE", _vacuum_analyze)
     total = time.perf_counter() - started

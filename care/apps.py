@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,9 +8,22 @@ class CareConfig(AppConfig):
     verbose_name = _("Care calls and emergencies")
 
     def ready(self) -> None:
-        from care import home  # noqa: F401  (registers counters, panels, sections)
+        from care import (
+            cadence,
+            home,  # noqa: F401  (registers counters, panels, sections)
+            jobs,
+        )
         from care.demo import seed_care
         from carecenter.management.commands.seed_demo import seed_demo_steps
+        from elders import kept
+
+        kept.register(cadence.obligations_store)
+        jobs.register()
+        post_migrate.connect(
+            cadence.triggers_follow_time_zone,
+            sender=self,
+            dispatch_uid="care.obligation_time_zone",
+        )
 
         if seed_care not in seed_demo_steps:
             seed_demo_steps.append(seed_care)

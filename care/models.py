@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from carecenter.models import StationScoped
+from carecenter.models import District, StationScoped
 from elders.models import Elder
 
 
@@ -267,7 +267,8 @@ class LastContact(models.Model):
     records recompute the rows of the elders a statement touched (migration
     ``care/0003_last_contact``), so bulk and raw writes are caught too and the
     cadence (``care.cadence``) reads one row per elder instead of probing three
-    tables. Never written by the application.
+    tables. Never written by the application, except for an empty row that
+    ``cadence.obligations_store`` inserts to lock on (no contact, as before).
     """
 
     elder = models.OneToOneField(
@@ -289,3 +290,91 @@ class LastContact(models.Model):
 
     def __str__(self) -> str:
         return str(self.elder_id)
+
+
+class Obligation(StationScoped):
+    """One contact an elder owes under the cadence, kept instead of computed.
+
+    ``care.cadence.obligations()`` is the rule; this table keeps its rows so
+    that "who is due" is an index range per station instead of a computation
+    over every elder on each page load. One row per active elder and group
+    whose condition the elder meets (unique ``(elder, group)``):
+
+    * membership (the rows, their ``every_days``, ``in_person``, ``since``) is
+      re-stored by ``cadence.obligations_store`` whenever an elder or their
+      Barthel assessments change (registered with ``elders.kept``) and every
+      night for every elder (ages crossing 80; it also heals any drift);
+    * ``last_contact`` and ``due_on`` follow every contact through a trigger on
+      ``LastContact`` (``cadence.triggers_sql``, migration
+      ``care/0005_obligations_kept``) with the formula of ``obligations()``.
+
+    Never written by hand.
+    """
+
+    elder = models.ForeignKey(
+        Elder,
+        on_delete=models.CASCADE,
+        related_name="obligations",
+        verbose_name=_("elder"),
+    )
+    # The elder's district, so a supervisor's scope reads this table's own
+    # indexed column (``carecenter.scoping``, ``district_field``).
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="+", verbose_name=_("district")
+    )
+    group = models.CharField(_("group"), max_length=32)
+    every_days = models.PositiveSmallIntegerField(_("every (days)"))
+    in_person = models.BooleanField(_("only a visit or a service counts"))
+    since = models.DateTimeField(_("archive opened"))
+    last_contact = models.DateTimeField(_("last contact"), null=True)
+    due_on = models.DateField(_("due on"))
+
+    district_field = "district"
+
+    class Meta:
+        verbose_name = _("contact obligation")
+        verbose_name_plural = _("contact obligations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["elder", "group"], name="obligation_elder_group"
+            ),
+        ]
+        indexes = [
+            # "Due on or before D" per station is one range; the counts read
+            # the index only, and the due list's first page is this order with
+            # LIMIT (``group`` last: one order for every page of the list).
+            # ``in_person`` rides along for the list of one kind.
+            models.Index(
+                fields=["station", "due_on", "elder", "group"],
+                include=["in_person"],
+                name="obligation_station_due",
+            ),
+            # The same for a supervisor's district.
+            models.Index(
+                fields=["district", "due_on", "elder", "group"],
+                include=["in_person"],
+                name="obligation_district_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.elder_id} · {self.group} · {self.due_on}"
+
+
+class ObligationRun(models.Model):
+    """A re-store of every elder's kept ``Obligation`` rows: the day it made
+    them true for and how many rows it wrote (the nightly run and its catch-up
+    read the latest day)."""
+
+    on = models.DateField(_("obligations of"))
+    written = models.PositiveIntegerField(_("rows written"), default=0)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+
+    class Meta:
+        ordering = ["-on", "-pk"]
+        verbose_name = _("obligations run")
+        verbose_name_plural = _("obligations runs")
+
+    def __str__(self) -> str:
+        return f"{self.on} ({self.written})"

@@ -6,12 +6,12 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models import CharField, Count, F, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
 from care import cadence
-from care.models import CareCall, Emergency, HealthReading
+from care.models import CareCall, Emergency, HealthReading, Obligation
 from carecenter.scoping import get_visible_or_404, visible_to
 from elders.models import Elder
 from services.models import ReturnVisit, ReturnVisitOutcome
@@ -61,9 +61,17 @@ def due_obligations(
     *, user, today: datetime.date | None = None, contact: str | None = None
 ) -> QuerySet:
     """The (elder, group) rows due or overdue among the elders the user may see
-    (``contact``: only the call rules, or only the visit rules)."""
-    return cadence.due(
-        visible_to(user, Elder.objects.all()), today=today, contact=contact
+    (``contact``: only the call rules, or only the visit rules), most overdue
+    first: ``cadence.due``'s rows read from the kept ``Obligation`` rows, an
+    index range of the station (or district) ending ``DUE_SOON_DAYS`` ahead."""
+    today = today or timezone.localdate()
+    queryset = visible_to(user, Obligation.objects.all()).filter(
+        due_on__lte=today + datetime.timedelta(days=cadence.DUE_SOON_DAYS)
+    )
+    if contact is not None:
+        queryset = queryset.filter(in_person=contact == cadence.VISIT)
+    return queryset.order_by("due_on", "elder_id", "group").values(
+        "station_id", "group", "last_contact", "due_on", pk=F("elder_id")
     )
 
 
@@ -89,26 +97,23 @@ def due_rows(rows, *, today: datetime.date | None = None) -> list[DueRow]:
     ]
 
 
-def _grouped(sql: str, params, select: str, where: str = "") -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT station_id, {select} FROM ({sql}) AS o {where} "
-            "GROUP BY station_id",
-            params,
-        )
-        return cursor.fetchall()
-
-
 def due_counts(
     stations: QuerySet, *, today: datetime.date | None = None
 ) -> dict[int, tuple[int, int]]:
-    """``{station_id: (due, overdue)}`` from one statement."""
+    """``{station_id: (due, overdue)}`` from one grouped statement over the kept
+    ``Obligation`` rows (index only: station, due_on)."""
     today = today or timezone.localdate()
-    elders = Elder.objects.filter(station__in=stations.values("pk"))
-    sql, params = cadence.due(elders, today=today).order_by().query.sql_with_params()
-    # The FILTER's parameter comes before the subquery's in the statement.
-    rows = _grouped(
-        sql, [today, *params], "count(*), count(*) FILTER (WHERE due_on < %s)"
+    rows = (
+        Obligation.objects.filter(
+            station__in=stations.values("pk"),
+            due_on__lte=today + datetime.timedelta(days=cadence.DUE_SOON_DAYS),
+        )
+        .order_by()
+        .values("station_id")
+        .annotate(
+            due=Count("elder_id"), overdue=Count("elder_id", filter=Q(due_on__lt=today))
+        )
+        .values_list("station_id", "due", "overdue")
     )
     return {station: (n, late) for station, n, late in rows}
 

@@ -23,7 +23,7 @@ from carecenter.audit import audit_context, register_reasons
 from carecenter.catalogue import ServiceKind
 from carecenter.models import AccessAction, Station, User
 from carecenter.scoping import may_reveal_id_number, require_write
-from elders import eligibility, id_numbers
+from elders import eligibility, id_numbers, kept
 from elders.id_numbers import normalize
 from elders.models import (
     BARTHEL_ITEMS,
@@ -94,10 +94,16 @@ def _save_elder(elder: Elder) -> Elder:
 
 def _keep_tier(elder: Elder) -> Elder:
     """Today's tier of ``elder`` after a change of it, its assessments or its
-    override, kept by the one rule (``eligibility.tiers_store``)."""
-    eligibility.tiers_store(elder)
+    override, kept by the one rule (``eligibility.tiers_store``), and what
+    higher apps keep for it (``elders.kept``)."""
+    _keep(Elder.objects.filter(pk=elder.pk))
     elder.refresh_from_db(fields=STORED_TIER_FIELDS)
     return elder
+
+
+def _keep(elders) -> None:
+    eligibility.tiers_store(elders)
+    kept.keep(elders)
 
 
 def _apply(elder: Elder, data: dict) -> None:
@@ -282,7 +288,7 @@ def assessment_record(
     with audit_context(user=actor, reason="assessment.recorded"):
         assessment.save()
     assessment.refresh_from_db(fields=["total"])
-    eligibility.tiers_store(elder)
+    _keep(Elder.objects.filter(pk=elder.pk))
     return assessment
 
 
@@ -333,7 +339,7 @@ def assessment_delete(*, actor: User, assessment: BarthelAssessment, reason: str
     reason = _removal_reason(reason)
     with audit_context(user=actor, reason="assessment.removed", note=reason):
         assessment.delete()
-    eligibility.tiers_store(Elder.objects.filter(pk=assessment.elder_id))
+    _keep(Elder.objects.filter(pk=assessment.elder_id))
 
 
 @transaction.atomic
@@ -408,9 +414,7 @@ def elders_import(
                 ElderIdNumber.store(
                     [(elder, elder.take_sealed_id_number()) for elder in created]
                 )
-                eligibility.tiers_store(
-                    Elder.objects.filter(pk__in=[elder.pk for elder in created])
-                )
+                _keep(Elder.objects.filter(pk__in=[elder.pk for elder in created]))
                 return created
         except IntegrityError:
             clash = _("Another import registered some of these ID numbers meanwhile.")
@@ -454,4 +458,6 @@ def eligibility_policy_save(*, actor: User, policy: EligibilityPolicy) -> int:
     policy.full_clean()
     with audit_context(user=actor, reason="eligibility.policy_changed"):
         policy.save()
+    # Only tiers read these thresholds: what higher apps keep for elders
+    # (``elders.kept``, the care cadence) does not, so it stays as it is.
     return eligibility.tiers_store_all().changed

@@ -241,7 +241,7 @@ def test_the_home_page_counts_who_is_due_once(client, cast):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("home"))
     cadence_statements = [
-        q for q in queries.captured_queries if "care_lastcontact" in q["sql"]
+        q for q in queries.captured_queries if "care_obligation" in q["sql"]
     ]
     # The counts (panel and counter share them) and the panel's first names.
     assert len(cadence_statements) == 2

@@ -4,7 +4,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from carecenter.tests.factories import StationFactory
-from elders import eligibility
+from elders import eligibility, kept
 from elders.id_numbers import make_id_number
 from elders.models import (
     STORED_TIER_FIELDS,
@@ -29,8 +29,10 @@ FULL_BARTHEL = {
 
 
 def keep_tier(elder: Elder) -> None:
-    """What the actions do after a write: today's tier kept on the archive."""
+    """What the actions do after a write: today's tier kept on the archive, and
+    what higher apps keep for the elder (``elders.kept``)."""
     eligibility.tiers_store(elder)
+    kept.keep(elder)
     elder.refresh_from_db(fields=STORED_TIER_FIELDS)
 
 
