@@ -68,7 +68,10 @@ def _client_address(request) -> str:
 
 
 def _logged_in(sender, request, user, **kwargs):
+    from carecenter.middleware import start_session_clocks
+
     security_log.info("login: user=%s from %s", user.pk, _client_address(request))
+    start_session_clocks(request)
 
 
 def _logged_out(sender, request, user, **kwargs):

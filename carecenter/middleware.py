@@ -19,6 +19,16 @@ _SEEN = "_carecenter_session_seen"
 SEEN_EVERY = 60
 
 
+def start_session_clocks(request) -> None:
+    """Start a new session's clocks at sign-in (saved with the sign-in), so the
+    pages after it write nothing until the idle clock has moved a minute."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        now = time.time()
+        session[_STARTED] = now
+        session[_SEEN] = now
+
+
 class SessionTimeoutMiddleware:
     """End a session when idle too long or open too long (see settings)."""
 
