@@ -10,14 +10,17 @@ class CareConfig(AppConfig):
     def ready(self) -> None:
         from care import (
             cadence,
+            due_counts,
             home,  # noqa: F401  (registers counters, panels, sections)
             jobs,
         )
         from care.demo import seed_care
+        from carecenter import home_counts
         from carecenter.management.commands.seed_demo import seed_demo_steps
         from elders import kept
 
         kept.register(cadence.obligations_store)
+        home_counts.register_fold(due_counts.fold)
         jobs.register()
         post_migrate.connect(
             cadence.triggers_follow_time_zone,

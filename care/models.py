@@ -378,3 +378,32 @@ class ObligationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.on} ({self.written})"
+
+
+class DueCount(models.Model):
+    """A change of how many of a station's obligations fall due on a day: the
+    home page's due and overdue counts are sums of these rows, not a count of
+    every due obligation of a district on each load (``care.due_counts``).
+
+    Appended by statement-level triggers on ``Obligation`` (one row per station
+    and due day a statement changed); the scheduled refresh folds them, and
+    folds every day already past into one row dated yesterday: a day that is
+    past stays past, so the count of "due before today" is the same from it.
+    Never written by hand.
+    """
+
+    station_id = models.BigIntegerField(_("station"))
+    due_on = models.DateField(_("due on"))
+    n = models.BigIntegerField(_("change"))
+
+    class Meta:
+        verbose_name = _("due count")
+        verbose_name_plural = _("due counts")
+        indexes = [
+            models.Index(
+                fields=["station_id", "due_on"], include=["n"], name="due_count_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station_id} {self.due_on} {self.n:+d}"

@@ -6,11 +6,12 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import CharField, Count, F, Q, QuerySet, Value
+from django.db.models import CharField, F, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
 from care import cadence
+from care import due_counts as due_counts_kept
 from care.models import CareCall, Emergency, HealthReading, Obligation
 from carecenter.scoping import get_visible_or_404, visible_to
 from elders.models import Elder
@@ -100,22 +101,14 @@ def due_rows(rows, *, today: datetime.date | None = None) -> list[DueRow]:
 def due_counts(
     stations: QuerySet, *, today: datetime.date | None = None
 ) -> dict[int, tuple[int, int]]:
-    """``{station_id: (due, overdue)}`` from one grouped statement over the kept
-    ``Obligation`` rows (index only: station, due_on)."""
-    today = today or timezone.localdate()
-    rows = (
-        Obligation.objects.filter(
-            station__in=stations.values("pk"),
-            due_on__lte=today + datetime.timedelta(days=cadence.DUE_SOON_DAYS),
-        )
-        .order_by()
-        .values("station_id")
-        .annotate(
-            due=Count("elder_id"), overdue=Count("elder_id", filter=Q(due_on__lt=today))
-        )
-        .values_list("station_id", "due", "overdue")
+    """``{station_id: (due, overdue)}`` from the kept counts of the obligations'
+    due days (``care.due_counts``: a few rows per station, whatever a district
+    owes)."""
+    return due_counts_kept.counts(
+        stations,
+        today=today or timezone.localdate(),
+        soon_days=cadence.DUE_SOON_DAYS,
     )
-    return {station: (n, late) for station, n, late in rows}
 
 
 # --- Emergencies ----------------------------------------------------------------------

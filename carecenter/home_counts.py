@@ -19,6 +19,7 @@ meanwhile are not in the fold's snapshot and stay for the next.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection
@@ -129,9 +130,26 @@ def kept_counts(stations: QuerySet, key: str) -> dict[int, int]:
     return {station_id: total for station_id, total in rows if total}
 
 
+#: Other apps' kept counts folded with these (``register_fold``).
+_folds: list[Callable[[], int]] = []
+
+
+def register_fold(func: Callable[[], int]) -> Callable[[], int]:
+    """Fold another kept count whenever these are folded (an app's ``ready()``);
+    ``func`` returns the number of rows it folded away."""
+    if func not in _folds:
+        _folds.append(func)
+    return func
+
+
 def fold() -> int:
     """Sum the rows of every kept count into one per station and key (one
-    statement); returns the number of rows folded away."""
+    statement), then the registered folds; returns the number of rows folded
+    away."""
+    return _fold_station_counts() + sum(func() for func in _folds)
+
+
+def _fold_station_counts() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from care import actions as care_actions
-from care import cadence, jobs, queries
-from care.models import CareCall, Obligation, ObligationRun
+from care import cadence, due_counts, jobs, queries
+from care.models import CareCall, DueCount, Obligation, ObligationRun
 from care.tests.factories import CareCallFactory, VisitFactory, days_ago
 from carecenter.models import Station
 from elders import actions as elder_actions
@@ -45,9 +45,36 @@ def defined_rows(today=None) -> set[tuple]:
     }
 
 
+def counted_directly(today) -> dict[int, tuple[int, int]]:
+    """Due and overdue per station counted over the kept rows themselves."""
+    soon = today + datetime.timedelta(days=cadence.DUE_SOON_DAYS)
+    result: dict[int, list[int]] = {}
+    for station_id, due_on in Obligation.objects.values_list("station_id", "due_on"):
+        if due_on <= soon:
+            figures = result.setdefault(station_id, [0, 0])
+            figures[0] += 1
+            figures[1] += due_on < today
+    return {station: tuple(figures) for station, figures in result.items()}
+
+
+def assert_counts_kept(today=None) -> None:
+    """The home page's kept due counts (``care.due_counts``) equal a count of
+    the rows, today and on the days after, before and after a fold."""
+    today = today or timezone.localdate()
+    for day in (
+        today,
+        today + datetime.timedelta(days=3),
+        today + datetime.timedelta(days=40),
+    ):
+        assert queries.due_counts(Station.objects.all(), today=day) == counted_directly(
+            day
+        )
+
+
 def assert_kept(today=None) -> set[tuple]:
     rows = kept_rows()
     assert rows == defined_rows(today)
+    assert_counts_kept()
     return rows
 
 
@@ -355,3 +382,55 @@ def test_the_kept_reads_match_the_definition(cast, three_stations):
         rows = list(cadence.due(Elder.objects.filter(station=station), today=today))
         late = [r for r in rows if r["due_on"] < today]
         assert counts.get(station.pk, (0, 0)) == (len(rows), len(late))
+
+
+def test_the_due_counts_fold_the_past_into_one_row_and_count_the_same(cast):
+    for days_open in (3, 20, 45, 90, 400):
+        alone_85(cast.a, days_open=days_open)
+    elder = alone_85(cast.b, days_open=10)
+    CareCallFactory(elder=elder, called_at=days_ago(1))
+    assert_kept()
+    today = timezone.localdate()
+    later = today + datetime.timedelta(days=9)
+    before = queries.due_counts(Station.objects.all(), today=later)
+    assert due_counts.fold(today=later) > 0
+    assert queries.due_counts(Station.objects.all(), today=later) == before
+    assert before == counted_directly(later)
+    # One row for every day already past, per station; the rest are days ahead.
+    past = DueCount.objects.filter(due_on__lt=later)
+    assert past.count() == past.values("station_id").distinct().count()
+    assert set(past.values_list("due_on", flat=True)) == {
+        later - datetime.timedelta(days=1)
+    }
+    # A contact after the fold still moves the counts by its own change.
+    CareCallFactory(elder=elder, called_at=days_ago(0.1))
+    assert queries.due_counts(Station.objects.all(), today=later) == counted_directly(
+        later
+    )
+
+
+def test_the_scheduled_refresh_folds_the_due_counts(cast):
+    from supervision.actions import figures_refresh_recent
+
+    for days_open in (3, 20, 45):
+        alone_85(cast.a, days_open=days_open)
+    assert DueCount.objects.count() > 2
+    figures_refresh_recent()
+    assert DueCount.objects.filter(due_on__lt=timezone.localdate()).count() <= 1
+    assert_counts_kept()
+
+
+def test_the_home_page_reads_the_kept_due_counts_not_the_obligations(
+    client, cast, django_assert_max_num_queries
+):
+    for days_open in (3, 20, 45):
+        alone_85(cast.a, days_open=days_open)
+    client.force_login(cast.supervisor)
+    with connection.execute_wrapper(_refuse_counting_obligations):
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
+
+
+def _refuse_counting_obligations(execute, sql, params, many, context):
+    assert not ("care_obligation" in sql and "count(" in sql.lower()), sql
+    return execute(sql, params, many, context)
