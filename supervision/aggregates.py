@@ -23,7 +23,8 @@ apps define them as querysets they are compiled from those querysets:
   ``vouchers.queries.monthly_report``; the budget is ``StationBudget``, stored
   under 1 January of its year;
 * volunteer hours are the time-bank ledger's minutes by month;
-* the contact cadence is ``care.cadence.obligations`` on the day of the refresh
+* the contact cadence is ``care.cadence.obligations`` on the day of the refresh,
+  read from its kept rows (``care.models.Obligation``)
   (owed, and not overdue, per group); care calls and emergencies belong to the
   local month of the call or the report;
 * group activities are counted in the local month of their start, with the
@@ -40,8 +41,7 @@ from django.apps import apps
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from care import cadence
-from care.models import CallOutcome, CareCall, Emergency
+from care.models import CallOutcome, CareCall, Emergency, Obligation
 from elders.eligibility import annotate_tier, years_before
 from elders.models import Elder, Status
 from services.models import (
@@ -287,25 +287,21 @@ def cadence_select(
     station_ids: Sequence[int], month: datetime.date, today: datetime.date
 ) -> Select:
     """Per station and group: contacts owed under ``care.cadence`` and those not
-    overdue today (the obligations are one ``UNION ALL`` statement)."""
-    sql, params = (
-        cadence.obligations(
-            Elder.objects.filter(station_id__in=station_ids), today=today
-        )
-        .order_by()
-        .query.sql_with_params()
-    )
+    overdue today, from the kept obligations (``care.models.Obligation``: the
+    rows of ``cadence.obligations`` for today, one table read instead of the rule
+    over every elder of the district)."""
     return Select(
         f"""
         SELECT o.station_id, %s::date, v.metric, o."group", sum(v.value)
-        FROM ({sql}) AS o
+        FROM {Obligation._meta.db_table} AS o
         CROSS JOIN LATERAL (VALUES
             (%s, 1::numeric),
             (%s, CASE WHEN o.due_on >= %s THEN 1 ELSE 0 END::numeric)
         ) AS v(metric, value)
+        WHERE o.station_id = ANY(%s::bigint[])
         GROUP BY 1, 2, 3, 4
         """,
-        [month, *params, Metric.CADENCE_DUE, Metric.CADENCE_MET, today],
+        [month, Metric.CADENCE_DUE, Metric.CADENCE_MET, today, list(station_ids)],
     )
 
 
