@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import QuerySet, Sum
 
+from carecenter.home import StationCounts
 from carecenter.models import StationCount
 
 TABLE = StationCount._meta.db_table
@@ -119,15 +120,15 @@ def drop_sql(*, key: str, table: str) -> str:
     """
 
 
-def kept_counts(stations: QuerySet, key: str) -> dict[int, int]:
-    """``{station_id: n}`` of a kept count for ``stations`` (one query)."""
-    rows = (
+def kept_counts(stations: QuerySet, key: str) -> StationCounts:
+    """``{station_id: n}`` of a kept count for ``stations`` (one grouped read,
+    with the home page's other counters)."""
+    return StationCounts(
         StationCount.objects.filter(key=key, station_id__in=stations.values("pk"))
         .values("station_id")
         .annotate(total=Sum("n"))
         .values_list("station_id", "total")
     )
-    return {station_id: total for station_id, total in rows if total}
 
 
 #: Other apps' kept counts folded with these (``register_fold``).

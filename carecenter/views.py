@@ -31,12 +31,6 @@ def home_page(request):
     overview = scope.everything or bool(scope.supervised_district_ids)
     counters = home.counters()
     rows = [(station, counts.get(station.pk, {})) for station in stations]
-    # The overview's table: each row's cells already paired with their counter,
-    # so 50 stations × every counter render without a template include per cell.
-    cells = [
-        (station, [(c, figures.get(c.key, 0)) for c in counters])
-        for station, figures in rows
-    ]
     # Notices are for the station's own users; the overview keeps to the counters.
     notices = {} if overview else home.notices_for(stations)
     panels = {} if overview else home.panels_for(stations, request.user)
@@ -48,7 +42,6 @@ def home_page(request):
             "alerts": home.alerts() if administrator else [],
             "job_rows": queries.job_rows() if administrator else [],
             "rows": rows,
-            "cells": cells if overview else [],
             "notices": {
                 station.pk: notices.get(station.pk, []) for station in stations
             },

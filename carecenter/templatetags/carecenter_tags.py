@@ -3,7 +3,8 @@ from django import template
 from django.forms import Select, SelectMultiple
 from django.forms.utils import flatatt
 from django.forms.widgets import Input
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from carecenter.models import Station
 from carecenter.scoping import can_write_station
@@ -40,6 +41,21 @@ def may_write(user, obj=None) -> bool:
 def may_manage(user, obj=None) -> bool:
     """The same for the station manager's buttons (approvals, overrides)."""
     return can_write_station(user, _station_id(obj), manager=True)
+
+
+@register.filter
+def counter_cells(figures, counters):
+    """A station's row of the district overview: one ``<td>`` per counter, a
+    figure that needs attention in red. Built directly: 50 stations × every
+    counter are hundreds of cells, each a loop turn and a localisation in a
+    template (counts are whole numbers, shown without grouping)."""
+    cells = []
+    for counter in counters:
+        value = figures.get(counter.key, 0)
+        warn = " text-danger fw-semibold" if counter.warn and value else ""
+        shown = value if isinstance(value, int) else conditional_escape(value)
+        cells.append(f'<td class="text-end{warn}">{shown}</td>')
+    return mark_safe("".join(cells))
 
 
 @register.filter

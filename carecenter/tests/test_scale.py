@@ -211,3 +211,49 @@ def test_a_surname_search_costs_the_same_for_30_or_90_matches(client, cast):
         response = client.get(url)
     assert len(response.context["elders"]) == 25
     assert len(many) == len(few)
+
+
+class TestCountersReadTogether:
+    def test_grouped_counts_are_read_in_one_statement_and_agree(self, cast):
+        from carecenter.home import StationCounts, count_by_station
+
+        for station, n in ((cast.a, 3), (cast.b, 1)):
+            for _ in range(n):
+                ElderFactory(station=station)
+        counts = [
+            count_by_station(Elder.objects.all()),
+            count_by_station(Elder.objects.filter(station=cast.a)),
+            count_by_station(Elder.objects.none()),
+            home_counts.kept_counts(
+                visible_to(cast.supervisor, cast.a.__class__.objects.all()),
+                "elders_on_file",
+            ),
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            StationCounts.load_together(counts)
+        assert len(queries.captured_queries) == 1
+        assert dict(counts[0]) == {cast.a.pk: 3, cast.b.pk: 1}
+        assert dict(counts[1]) == {cast.a.pk: 3}
+        assert dict(counts[2]) == {}
+        assert counts[3][cast.a.pk] == 3 and counts[3][cast.b.pk] == 1
+        # Each alone reads the same.
+        assert dict(count_by_station(Elder.objects.all())) == dict(counts[0])
+
+    def test_the_home_page_costs_the_same_whatever_the_counters_count(
+        self, client, cast
+    ):
+        client.force_login(cast.supervisor)
+        client.get(reverse("home"))
+
+        def statements():
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(reverse("home")).status_code == 200
+            return len(queries.captured_queries)
+
+        few = statements()
+        for station in (cast.a, cast.b, cast.c):
+            for _ in range(3):
+                ElderFactory(station=station)
+        assert statements() == few
+        # The grouped counters are one statement, not one per counter.
+        assert few < 12
