@@ -38,6 +38,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from django.conf import settings
 from django.db import reset_queries
 from django.test import Client
 from django.urls import reverse
@@ -59,6 +60,14 @@ def main(argv: list[str] | None = None) -> int:
         "--requests", type=int, default=10, help="requests per concurrent client"
     )
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument(
+        "--only-http", action="store_true", help="the HTTP load run alone"
+    )
+    parser.add_argument(
+        "--debug-server",
+        action="store_true",
+        help="serve with DEBUG on (the default is a deployment's settings)",
+    )
     parser.add_argument("--skip-refresh", action="store_true")
     args = parser.parse_args(argv)
 
@@ -72,12 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     staff, supervisor = common.bench_users()
     problems: list[str] = []
 
+    if args.only_http:
+        args.skip_http = args.skip_refresh = False
     heading("1. Elder list: server time per request (Django test client)")
     rows = []
     for role, user in (("staff", staff), ("supervisor", supervisor)):
         client = Client()
         client.force_login(user)
-        for label, page in list_urls(district):
+        for label, page in [] if args.only_http else list_urls(district):
             reset_queries()  # DEBUG keeps the last 9,000 statements only
             timing = common.time_request(
                 client, page, runs=args.runs, warmups=args.warmups
@@ -104,14 +115,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_http:
         heading(
             f"3. Home page over HTTP: gunicorn, {args.workers} workers, "
-            f"127.0.0.1:{args.port}"
+            f"127.0.0.1:{args.port}, DEBUG {'on' if args.debug_server else 'off'}"
         )
         problems += measure_http(
             url, staff, supervisor, port=args.port, workers=args.workers,
-            per_client=args.requests,
+            per_client=args.requests, debug=args.debug_server,
         )  # fmt: skip
 
-    if not args.skip_refresh:
+    if not args.skip_refresh and not args.only_http:
         heading("4. The scheduled refresh (figures_refresh_recent)")
         measure_refresh(district)
 
@@ -208,13 +219,33 @@ def _get(port: int, path: str, cookie: str) -> float:
     return time.perf_counter() - started
 
 
-def _start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
+def _server_env(url: str, *, debug: bool) -> dict[str, str]:
+    """The server's environment: production settings (``DEBUG`` off, static
+    files collected, as a deployment runs) unless ``debug``; plain HTTP on
+    loopback, so no redirect to HTTPS."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "DEBUG": "1",
+        "DEBUG": "1" if debug else "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
+    if not debug:
+        # The sessions are made by this process: the server signs with its key.
+        env["SECRET_KEY"] = settings.SECRET_KEY
+        env["SECURE_SSL_REDIRECT"] = "0"
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
+    return env
+
+
+def _start_gunicorn(
+    url: str, port: int, workers: int, *, debug: bool = False
+) -> subprocess.Popen:
+    env = _server_env(url, debug=debug)
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -266,8 +297,10 @@ def _load(port, path, cookie, *, clients: int, per_client: int):
     return times, errors, time.perf_counter() - started
 
 
-def measure_http(url, staff, supervisor, *, port, workers, per_client) -> list[str]:
-    process = _start_gunicorn(url, port, workers)
+def measure_http(
+    url, staff, supervisor, *, port, workers, per_client, debug=False
+) -> list[str]:
+    process = _start_gunicorn(url, port, workers, debug=debug)
     problems, rows = [], []
     try:
         for role, user in (("staff", staff), ("supervisor", supervisor)):

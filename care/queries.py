@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import CharField, F, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.utils import timezone
 from care import cadence
 from care import due_counts as due_counts_kept
 from care.models import CareCall, Emergency, HealthReading, Obligation
+from carecenter.home import StationCounts
 from carecenter.scoping import get_visible_or_404, visible_to
 from elders.models import Elder
 from services.models import ReturnVisit, ReturnVisitOutcome
@@ -324,8 +324,9 @@ def follow_up_detail(*, user, kind: str, pk: int) -> FollowUp:
     raise Http404
 
 
-def open_follow_up_counts(stations: QuerySet) -> dict[int, int]:
-    """``{station_id: open follow-ups of every source}`` from one statement."""
+def open_follow_up_counts(stations: QuerySet) -> StationCounts:
+    """``{station_id: open follow-ups of every source}`` from one statement
+    (read with the home page's other counters)."""
     ids = stations.values("pk")
     parts = [
         Visit.objects.filter(
@@ -342,9 +343,6 @@ def open_follow_up_counts(stations: QuerySet) -> dict[int, int]:
     ]
     first, *rest = [p.order_by() for p in parts]
     sql, params = first.union(*rest, all=True).query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT s, count(*) FROM ({sql}) AS u(s) GROUP BY s",
-            params,
-        )
-        return dict(cursor.fetchall())
+    return StationCounts(
+        sql=f"SELECT s, count(*) FROM ({sql}) AS u(s) GROUP BY s", params=params
+    )

@@ -161,13 +161,26 @@ class StationCounts(Mapping):
     """``{station_id: n}`` of a grouped count, read when first looked at, or
     with others in one statement (``load_together``)."""
 
-    def __init__(self, rows: QuerySet):
-        self.rows = rows  # values_list(station, n)
+    def __init__(self, rows: QuerySet | None = None, *, sql: str = "", params=()):
+        """``rows``: a ``values_list(station, n)``; or a statement ``sql`` with
+        its ``params`` selecting (station, n)."""
+        self.rows = rows
+        self.raw = (sql, list(params))
         self._data: dict[int, int] | None = None
+
+    def _statement(self) -> tuple[str, list]:
+        if self.rows is not None:
+            return self.rows.query.sql_with_params()
+        return self.raw
 
     def _loaded(self) -> dict[int, int]:
         if self._data is None:
-            self._data = dict(self.rows)
+            if self.rows is not None:
+                self._data = dict(self.rows)
+            else:
+                with connection.cursor() as cursor:
+                    cursor.execute(*self.raw)
+                    self._data = dict(cursor.fetchall())
         return self._data
 
     def __getitem__(self, station_id):
@@ -190,7 +203,7 @@ class StationCounts(Mapping):
             if counted._data is not None:
                 continue
             try:
-                sql, part_params = counted.rows.query.sql_with_params()
+                sql, part_params = counted._statement()
             except EmptyResultSet:  # e.g. station__in=[]: nothing to count
                 counted._data = {}
                 continue
