@@ -6,6 +6,7 @@ import datetime
 
 import django_filters
 from django.db.models import Q
+from django.db.models.functions import Left
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -166,12 +167,17 @@ class ElderFilter(django_filters.FilterSet):
             # The names starting with the query whose key starts with its
             # syllables: a range of the key's index, in pinyin order (the exact
             # name first: its key ends the syllables with "\x01"). Then the rest.
+            # "Starts with" is the name's first characters, not a range of the
+            # name's own index: that range and the key's are correlated, which
+            # the planner cannot know, and it would AND a district's worth of
+            # both instead of reading the key's index in order.
             syllables = names.key_prefix(value)
-            starts = Q(name__gte=value, name__lt=names.after(value)) & Q(
+            starts = Q(_starts=value) & Q(
                 name_key__gte=syllables, name_key__lt=names.after(syllables)
             )
-            prefix = queryset.filter(starts)
-            rest = matching.exclude(starts)
+            first = Left("name", len(value))
+            prefix = queryset.alias(_starts=first).filter(starts)
+            rest = matching.alias(_starts=first).exclude(starts)
             return Concatenation(
                 prefix.order_by("name_key", "pk"), rest.order_by("name_key", "pk")
             )

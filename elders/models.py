@@ -272,13 +272,17 @@ class Elder(StationScoped):
                 include=["name"],
             ),
             # A tier's elders in name order, for a station and for a district.
+            # The name and birth date are included: a tier's page or count with
+            # a surname or an age band checks them without reading the rows.
             models.Index(
                 fields=["station", "current_tier", "name_key", "id"],
                 name="elder_station_tier_name",
+                include=["name", "birth_date"],
             ),
             models.Index(
                 fields=["district", "current_tier", "name_key", "id"],
                 name="elder_district_tier_name",
+                include=["name", "birth_date"],
             ),
             # The district-wide list (supervisors) reads the first page in name
             # order, or by age, without sorting every elder of the district.
