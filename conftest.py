@@ -56,6 +56,16 @@ def cast(db):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_home_statements():
+    """Each test builds the home page's counter statement afresh (a test may
+    change what a counter counts)."""
+    from carecenter import home
+
+    home.forget_statements()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _english_messages():
     """Code outside a request speaks English in tests; requests choose their own."""
     from django.utils import translation

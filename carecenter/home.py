@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 
 @dataclass(frozen=True)
@@ -139,19 +140,56 @@ def _chosen(stations: QuerySet) -> QuerySet:
     return chosen
 
 
+#: The counters' one statement per (stations, local day, counters), built and
+#: compiled once per process (``counts_for``). A counter's statement depends
+#: only on the stations and the local day (a counter that reads anything else
+#: into its statement must not return ``StationCounts``).
+_statements: dict[tuple, tuple[list[str], list[str], str, list]] = {}
+_STATEMENTS_KEPT = 512
+
+
+def forget_statements() -> None:
+    """Drop the kept statements (tests that change a counter's rule)."""
+    _statements.clear()
+
+
 def counts_for(stations: QuerySet) -> dict[int, dict[str, int]]:
     """``{station_id: {counter key: number}}`` for every registered counter.
 
     The counters' grouped counts (``count_by_station``) are read together, in
     one statement: a home page's dozen counters cost one round trip, not one
-    each."""
+    each. That statement is built once per stations and day: the next page of
+    the same stations runs it without building and compiling a dozen querysets
+    again."""
     chosen = _chosen(stations)
     result: dict[int, dict[str, int]] = {s: {} for s in chosen.ids}
-    figures = [(counter, counter.func(chosen)) for counter in _counters]
-    StationCounts.load_together(
-        [f for _c, f in figures if isinstance(f, StationCounts)]
+    key = (
+        tuple(chosen.ids),
+        timezone.localdate(),
+        tuple(counter.key for counter in _counters),
     )
-    for counter, counted in figures:
+    kept = _statements.get(key)
+    if kept is None:
+        figures = {counter.key: counter.func(chosen) for counter in _counters}
+        batched = {k: f for k, f in figures.items() if isinstance(f, StationCounts)}
+        sql, params, parts, empty = StationCounts.union(list(batched.values()))
+        part_keys = [next(k for k, f in batched.items() if f is c) for c in parts]
+        empty_keys = [next(k for k, f in batched.items() if f is c) for c in empty]
+        if len(_statements) >= _STATEMENTS_KEPT:
+            _statements.clear()
+        _statements[key] = (part_keys, empty_keys, sql, params)
+    else:
+        part_keys, empty_keys, sql, params = kept
+        skip = {*part_keys, *empty_keys}
+        figures = {
+            counter.key: {} if counter.key in skip else counter.func(chosen)
+            for counter in _counters
+        }
+    read = StationCounts.run(sql, params, len(part_keys))
+    for part, counter_key in enumerate(part_keys):
+        figures[counter_key] = read[part]
+    for counter in _counters:
+        counted = figures[counter.key]
         for station_id in result:
             result[station_id][counter.key] = counted.get(station_id, 0)
     return result
@@ -195,10 +233,11 @@ class StationCounts(Mapping):
     def __repr__(self) -> str:
         return f"StationCounts({self._loaded()!r})"
 
-    @classmethod
-    def load_together(cls, counts: list[StationCounts]) -> None:
-        """Read every count not read yet with one ``UNION ALL``."""
-        parts, params, pending = [], [], []
+    @staticmethod
+    def union(counts: list[StationCounts]):
+        """One ``UNION ALL`` of the counts not read yet: ``(sql, params, the
+        counts it reads in order, the counts that need no reading)``."""
+        parts, params, pending, empty = [], [], [], []
         for counted in counts:
             if counted._data is not None:
                 continue
@@ -206,18 +245,31 @@ class StationCounts(Mapping):
                 sql, part_params = counted._statement()
             except EmptyResultSet:  # e.g. station__in=[]: nothing to count
                 counted._data = {}
+                empty.append(counted)
                 continue
             parts.append(f"SELECT {len(pending)}, s, n FROM ({sql}) AS t (s, n)")
             params += part_params
             pending.append(counted)
-        if not pending:
-            return
-        for counted in pending:
-            counted._data = {}
-        with connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(parts), params)
-            for part, station_id, n in cursor.fetchall():
-                pending[part]._data[station_id] = n
+        return " UNION ALL ".join(parts), params, pending, empty
+
+    @staticmethod
+    def run(sql: str, params: list, parts: int) -> list[dict[int, int]]:
+        """``[{station_id: n}, ...]`` for each part of a ``union``."""
+        read: list[dict[int, int]] = [{} for _ in range(parts)]
+        if parts:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                for part, station_id, n in cursor.fetchall():
+                    read[part][station_id] = n
+        return read
+
+    @classmethod
+    def load_together(cls, counts: list[StationCounts]) -> None:
+        """Read every count not read yet with one ``UNION ALL``."""
+        sql, params, pending, _empty = cls.union(counts)
+        read = cls.run(sql, params, len(pending))
+        for counted, data in zip(pending, read, strict=True):
+            counted._data = data
 
 
 def count_by_station(

@@ -257,3 +257,35 @@ class TestCountersReadTogether:
         assert statements() == few
         # The grouped counters are one statement, not one per counter.
         assert few < 12
+
+
+class TestCounterStatementKept:
+    def test_the_second_page_reuses_the_statement_and_counts_the_same(self, cast):
+        from carecenter import home
+        from carecenter.models import Station
+
+        stations = Station.objects.all()
+        ElderFactory(station=cast.a)
+        first = home.counts_for(Station.objects.all())
+        assert len(home._statements) == 1
+        ElderFactory(station=cast.a)
+        ElderFactory(station=cast.b)
+        again = home.counts_for(Station.objects.all())
+        home.forget_statements()
+        fresh = home.counts_for(stations)
+        assert again == fresh
+        assert again[cast.a.pk]["elders"] == first[cast.a.pk]["elders"] + 1
+
+    def test_a_new_day_builds_the_statement_again(self, cast, monkeypatch):
+        import datetime
+
+        from django.utils import timezone
+
+        from carecenter import home
+        from carecenter.models import Station
+
+        home.counts_for(Station.objects.all())
+        tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+        monkeypatch.setattr(home.timezone, "localdate", lambda *a: tomorrow)
+        home.counts_for(Station.objects.all())
+        assert len(home._statements) == 2
