@@ -20,7 +20,7 @@ class CareConfig(AppConfig):
         from elders import kept
 
         kept.register(cadence.obligations_store)
-        home_counts.register_fold(due_counts.fold)
+        home_counts.register_fold(due_counts.fold, recount=due_counts.recount)
         jobs.register()
         post_migrate.connect(
             cadence.triggers_follow_time_zone,

@@ -54,7 +54,8 @@ def declare(count: KeptCount) -> KeptCount:
 
 
 def recount() -> None:
-    """Every declared count again from an exact count of its rows."""
+    """Every declared count again from an exact count of its rows, then the
+    other apps' kept counts (``register_fold``'s ``recount``)."""
     with connection.cursor() as cursor:
         for count in _kept.values():
             cursor.execute(f"DELETE FROM {TABLE} WHERE key = %s", [count.key])
@@ -64,6 +65,8 @@ def recount() -> None:
                 f"WHERE {count.condition} GROUP BY 1",
                 [count.key],
             )
+    for again in _recounts:
+        again()
 
 
 def triggers_sql(*, key: str, table: str, station: str, condition: str) -> str:
@@ -131,15 +134,22 @@ def kept_counts(stations: QuerySet, key: str) -> StationCounts:
     )
 
 
-#: Other apps' kept counts folded with these (``register_fold``).
+#: Other apps' kept counts folded and recounted with these (``register_fold``).
 _folds: list[Callable[[], int]] = []
+_recounts: list[Callable[[], None]] = []
 
 
-def register_fold(func: Callable[[], int]) -> Callable[[], int]:
+def register_fold(
+    func: Callable[[], int], *, recount: Callable[[], None] | None = None
+) -> Callable[[], int]:
     """Fold another kept count whenever these are folded (an app's ``ready()``);
-    ``func`` returns the number of rows it folded away."""
+    ``func`` returns the number of rows it folded away. ``recount`` starts it
+    again from its rows when these are recounted (after a bulk load with the
+    triggers off)."""
     if func not in _folds:
         _folds.append(func)
+    if recount is not None and recount not in _recounts:
+        _recounts.append(recount)
     return func
 
 

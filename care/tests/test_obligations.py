@@ -434,3 +434,14 @@ def test_the_home_page_reads_the_kept_due_counts_not_the_obligations(
 def _refuse_counting_obligations(execute, sql, params, many, context):
     assert not ("care_obligation" in sql and "count(" in sql.lower()), sql
     return execute(sql, params, many, context)
+
+
+def test_a_recount_after_a_bulk_load_starts_the_due_counts_from_the_rows(cast):
+    from carecenter import home_counts
+
+    for days_open in (3, 20, 45):
+        alone_85(cast.a, days_open=days_open)
+    DueCount.objects.all().delete()  # as if loaded with the triggers off
+    assert queries.due_counts(Station.objects.all()) == {}
+    home_counts.recount()
+    assert_counts_kept()
