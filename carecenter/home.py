@@ -171,10 +171,9 @@ def counts_for(stations: QuerySet) -> dict[int, dict[str, int]]:
     kept = _statements.get(key)
     if kept is None:
         figures = {counter.key: counter.func(chosen) for counter in _counters}
-        batched = {k: f for k, f in figures.items() if isinstance(f, StationCounts)}
-        sql, params, parts, empty = StationCounts.union(list(batched.values()))
-        part_keys = [next(k for k, f in batched.items() if f is c) for c in parts]
-        empty_keys = [next(k for k, f in batched.items() if f is c) for c in empty]
+        sql, params, part_keys, empty_keys = StationCounts.union(
+            {k: f for k, f in figures.items() if isinstance(f, StationCounts)}
+        )
         if len(_statements) >= _STATEMENTS_KEPT:
             _statements.clear()
         _statements[key] = (part_keys, empty_keys, sql, params)
@@ -197,7 +196,8 @@ def counts_for(stations: QuerySet) -> dict[int, dict[str, int]]:
 
 class StationCounts(Mapping):
     """``{station_id: n}`` of a grouped count, read when first looked at, or
-    with others in one statement (``load_together``)."""
+    with the other counters in one statement (``counts_for``: ``union`` and
+    ``run``)."""
 
     def __init__(self, rows: QuerySet | None = None, *, sql: str = "", params=()):
         """``rows``: a ``values_list(station, n)``; or a statement ``sql`` with
@@ -234,23 +234,23 @@ class StationCounts(Mapping):
         return f"StationCounts({self._loaded()!r})"
 
     @staticmethod
-    def union(counts: list[StationCounts]):
-        """One ``UNION ALL`` of the counts not read yet: ``(sql, params, the
-        counts it reads in order, the counts that need no reading)``."""
-        parts, params, pending, empty = [], [], [], []
-        for counted in counts:
+    def union(counts: dict[str, StationCounts]):
+        """One ``UNION ALL`` of the counts not read yet, by their keys: ``(sql,
+        params, the keys it reads in order, the keys that need no reading)``."""
+        parts, params, part_keys, empty_keys = [], [], [], []
+        for key, counted in counts.items():
             if counted._data is not None:
                 continue
             try:
                 sql, part_params = counted._statement()
             except EmptyResultSet:  # e.g. station__in=[]: nothing to count
                 counted._data = {}
-                empty.append(counted)
+                empty_keys.append(key)
                 continue
-            parts.append(f"SELECT {len(pending)}, s, n FROM ({sql}) AS t (s, n)")
+            parts.append(f"SELECT {len(part_keys)}, s, n FROM ({sql}) AS t (s, n)")
             params += part_params
-            pending.append(counted)
-        return " UNION ALL ".join(parts), params, pending, empty
+            part_keys.append(key)
+        return " UNION ALL ".join(parts), params, part_keys, empty_keys
 
     @staticmethod
     def run(sql: str, params: list, parts: int) -> list[dict[int, int]]:
@@ -262,14 +262,6 @@ class StationCounts(Mapping):
                 for part, station_id, n in cursor.fetchall():
                     read[part][station_id] = n
         return read
-
-    @classmethod
-    def load_together(cls, counts: list[StationCounts]) -> None:
-        """Read every count not read yet with one ``UNION ALL``."""
-        sql, params, pending, _empty = cls.union(counts)
-        read = cls.run(sql, params, len(pending))
-        for counted, data in zip(pending, read, strict=True):
-            counted._data = data
 
 
 def count_by_station(

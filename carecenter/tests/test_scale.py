@@ -220,24 +220,27 @@ class TestCountersReadTogether:
         for station, n in ((cast.a, 3), (cast.b, 1)):
             for _ in range(n):
                 ElderFactory(station=station)
-        counts = [
-            count_by_station(Elder.objects.all()),
-            count_by_station(Elder.objects.filter(station=cast.a)),
-            count_by_station(Elder.objects.none()),
-            home_counts.kept_counts(
+        counts = {
+            "all": count_by_station(Elder.objects.all()),
+            "a": count_by_station(Elder.objects.filter(station=cast.a)),
+            "none": count_by_station(Elder.objects.none()),
+            "kept": home_counts.kept_counts(
                 visible_to(cast.supervisor, cast.a.__class__.objects.all()),
                 "elders_on_file",
             ),
-        ]
+        }
         with CaptureQueriesContext(connection) as queries:
-            StationCounts.load_together(counts)
+            sql, params, part_keys, empty_keys = StationCounts.union(counts)
+            parts = StationCounts.run(sql, params, len(part_keys))
+        read = dict(zip(part_keys, parts, strict=True))
         assert len(queries.captured_queries) == 1
-        assert dict(counts[0]) == {cast.a.pk: 3, cast.b.pk: 1}
-        assert dict(counts[1]) == {cast.a.pk: 3}
-        assert dict(counts[2]) == {}
-        assert counts[3][cast.a.pk] == 3 and counts[3][cast.b.pk] == 1
+        assert (part_keys, empty_keys) == (["all", "a", "kept"], ["none"])
+        assert read["all"] == {cast.a.pk: 3, cast.b.pk: 1}
+        assert read["a"] == {cast.a.pk: 3}
+        assert dict(counts["none"]) == {}
+        assert read["kept"][cast.a.pk] == 3 and read["kept"][cast.b.pk] == 1
         # Each alone reads the same.
-        assert dict(count_by_station(Elder.objects.all())) == dict(counts[0])
+        assert dict(count_by_station(Elder.objects.all())) == read["all"]
 
     def test_the_home_page_costs_the_same_whatever_the_counters_count(
         self, client, cast
