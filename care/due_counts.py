@@ -5,7 +5,8 @@ station's home page shows how many are due within ``DUE_SOON_DAYS`` and how many
 are overdue. Counting the due rows on each load costs what the district owes:
 67 ms for the 364,494 due rows of a district of a million elders. Instead:
 
-* ``TRIGGERS_SQL``: statement-level triggers with transition tables on
+* ``TRIGGERS_SQL``: statement-level triggers with transition tables
+  (``carecenter.home_counts.change_triggers_sql``) on
   ``care_obligation`` append one ``DueCount`` row per (station, due day) whose
   number a statement changed (stores, the nightly run, the contact trigger);
 * ``counts(stations, today)``: ``{station_id: (due, overdue)}`` from one grouped
@@ -29,52 +30,22 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from care.models import DueCount, Obligation
+from carecenter import home_counts
 
 TABLE = DueCount._meta.db_table
 OBLIGATIONS = Obligation._meta.db_table
 
-_CHANGES = f"""
-    INSERT INTO {TABLE} (station_id, due_on, n)
-    SELECT station_id, due_on, sum(d) FROM ({{rows}}) AS t
-    GROUP BY station_id, due_on HAVING sum(d) <> 0;
-"""
-
-
-def _rows(table: str, sign: int) -> str:
-    return f"SELECT station_id, due_on, {sign} AS d FROM {table}"
-
-
-_BOTH = _rows("new_rows", 1) + " UNION ALL " + _rows("old_rows", -1)
-
-TRIGGERS_SQL = f"""
-CREATE OR REPLACE FUNCTION care_due_count() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        {_CHANGES.format(rows=_rows("new_rows", 1))}
-    ELSIF TG_OP = 'DELETE' THEN
-        {_CHANGES.format(rows=_rows("old_rows", -1))}
-    ELSE
-        {_CHANGES.format(rows=_BOTH)}
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER care_due_count_insert AFTER INSERT ON {OBLIGATIONS}
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION care_due_count();
-CREATE TRIGGER care_due_count_update AFTER UPDATE ON {OBLIGATIONS}
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION care_due_count();
-CREATE TRIGGER care_due_count_delete AFTER DELETE ON {OBLIGATIONS}
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION care_due_count();
-"""
-
-DROP_SQL = f"""
-DROP TRIGGER IF EXISTS care_due_count_insert ON {OBLIGATIONS};
-DROP TRIGGER IF EXISTS care_due_count_update ON {OBLIGATIONS};
-DROP TRIGGER IF EXISTS care_due_count_delete ON {OBLIGATIONS};
-DROP FUNCTION IF EXISTS care_due_count();
-"""
+#: The kept count's triggers (``carecenter.home_counts``' one mechanism): per
+#: station and due day, the change of how many obligations fall due on it.
+TRIGGERS_SQL = home_counts.change_triggers_sql(
+    name="care_due_count",
+    table=OBLIGATIONS,
+    into=TABLE,
+    columns={"station_id": "station_id", "due_on": "due_on"},
+)
+DROP_SQL = home_counts.drop_change_triggers_sql(
+    name="care_due_count", table=OBLIGATIONS
+)
 
 
 def recount() -> None:

@@ -69,19 +69,30 @@ def recount() -> None:
         again()
 
 
-def triggers_sql(*, key: str, table: str, station: str, condition: str) -> str:
-    """The trigger function and triggers that keep ``key`` for ``table``."""
-    name = f"home_count_{key}"
+def change_triggers_sql(
+    *,
+    name: str,
+    table: str,
+    into: str,
+    columns: dict[str, str],
+    condition: str = "TRUE",
+) -> str:
+    """A trigger function ``name()`` and its three statement-level triggers on
+    ``table`` that append to ``into`` (``columns``…, ``n``) the change of the
+    number of rows where ``condition`` holds, per group of ``columns`` (each an
+    SQL expression over one row of ``table``): inserts, updates in and out of
+    the condition or from one group to another, and deletes, bulk and raw writes
+    alike. The one mechanism of every count kept this way."""
+    names = ", ".join(columns)
+    exprs = ", ".join(f"{expr} AS {column}" for column, expr in columns.items())
 
     def delta(rows: str, sign: int) -> str:
-        return (
-            f"SELECT {station} AS station_id, {sign} AS d FROM {rows} WHERE {condition}"
-        )
+        return f"SELECT {exprs}, {sign} AS d FROM {rows} WHERE {condition}"
 
     insert = f"""
-        INSERT INTO {TABLE} (station_id, key, n)
-        SELECT station_id, '{key}', sum(d) FROM ({{rows}}) AS t
-        GROUP BY station_id HAVING sum(d) <> 0;
+        INSERT INTO {into} ({names}, n)
+        SELECT {names}, sum(d) FROM ({{rows}}) AS t
+        GROUP BY {names} HAVING sum(d) <> 0;
     """
     both = delta("new_rows", 1) + " UNION ALL " + delta("old_rows", -1)
     return f"""
@@ -105,6 +116,31 @@ def triggers_sql(*, key: str, table: str, station: str, condition: str) -> str:
         CREATE TRIGGER {name}_delete AFTER DELETE ON {table}
             REFERENCING OLD TABLE AS old_rows
             FOR EACH STATEMENT EXECUTE FUNCTION {name}();
+    """
+
+
+def drop_change_triggers_sql(*, name: str, table: str) -> str:
+    """Undo ``change_triggers_sql``."""
+    return f"""
+        DROP TRIGGER IF EXISTS {name}_insert ON {table};
+        DROP TRIGGER IF EXISTS {name}_update ON {table};
+        DROP TRIGGER IF EXISTS {name}_delete ON {table};
+        DROP FUNCTION IF EXISTS {name}();
+    """
+
+
+def triggers_sql(*, key: str, table: str, station: str, condition: str) -> str:
+    """The trigger function and triggers that keep ``key`` for ``table``, and
+    the count's start from an exact count."""
+    triggers = change_triggers_sql(
+        name=f"home_count_{key}",
+        table=table,
+        into=TABLE,
+        columns={"station_id": station, "key": f"'{key}'"},
+        condition=condition,
+    )
+    return f"""
+        {triggers}
         DELETE FROM {TABLE} WHERE key = '{key}';
         INSERT INTO {TABLE} (station_id, key, n)
         SELECT {station}, '{key}', count(*) FROM {table} WHERE {condition}
@@ -113,12 +149,9 @@ def triggers_sql(*, key: str, table: str, station: str, condition: str) -> str:
 
 
 def drop_sql(*, key: str, table: str) -> str:
-    name = f"home_count_{key}"
+    drop = drop_change_triggers_sql(name=f"home_count_{key}", table=table)
     return f"""
-        DROP TRIGGER IF EXISTS {name}_insert ON {table};
-        DROP TRIGGER IF EXISTS {name}_update ON {table};
-        DROP TRIGGER IF EXISTS {name}_delete ON {table};
-        DROP FUNCTION IF EXISTS {name}();
+        {drop}
         DELETE FROM {TABLE} WHERE key = '{key}';
     """
 
